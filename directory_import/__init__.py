@@ -1,0 +1,1 @@
+"""Importers that fill the referral_hub directory from HSDS and 211 exports."""

@@ -1,0 +1,368 @@
+"""Import a directory source: read, resolve ids, check, enrich and stage; then swap it in.
+
+Staging writes only to `import_staged_records`, in short transactions, so the directory does not
+change until the whole source has been read and checked. The swap then applies the staged rows in
+short transactions too (the write lock is never held for long, so referral traffic goes on); once
+it starts, the run is committed: a process that dies halfway is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+import signal
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from directory_import import store
+from directory_import.enrichment import CategoryIndex, Enricher
+from directory_import.formats import open_source
+from directory_import.records import RejectedRecord, SourceRecord
+from directory_import.references import FORWARD_LINKS, SOFT_LINKS, target_kind
+from directory_import.stable_ids import IdResolver, as_uuid
+from directory_import.summary import ImportSummary, Issue
+from directory_import.validation import RecordInvalid, StrictValidator, check_record
+from referral_hub.geo.geocoder import Geocoder
+from referral_hub.networks.models import DEFAULT_NETWORK_ID
+
+ProgressFn = Callable[[str, int, int | None], None]
+log = logging.getLogger("directory_import")
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C during the swap is noted, not obeyed: the import is committed, stopping would only delay it."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, lambda: log.warning("finishing the import first: it is committed"))
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def default_source_name(source: str) -> str:
+    """A name for a source when none is given: the URL's host and path, or the file's name."""
+    if source.startswith(("http://", "https://")):
+        parts = urlsplit(source)
+        return f"{parts.hostname}{parts.path.rstrip('/')}"
+    return Path(source).resolve().name
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    return hashlib.blake2b(msgspec.json.encode(fields, order="sorted"), digest_size=16).hexdigest()
+
+
+class _Pending(msgspec.Struct):
+    """A location without coordinates in its source, waiting for its addresses to be geocoded."""
+
+    source_id: str
+    fields: dict[str, Any]
+    content_hash: str
+    origin: str
+
+
+class ImportJob:
+    """One pass over a source; holds the per-run maps (ids seen, hashes, categories)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        network_id: uuid.UUID,
+        source_name: str,
+        format_name: str,
+        dry_run: bool,
+        strict: bool,
+        enricher: Enricher,
+        batch_size: int,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.engine = engine
+        self.network_id = network_id
+        self.dry_run = dry_run
+        self.strict = strict
+        self.strict_validator = StrictValidator() if strict else None
+        self.enricher = enricher
+        self.batch_size = batch_size
+        self.progress = progress
+        self.summary = ImportSummary(source_name=source_name, format=format_name, dry_run=dry_run)
+        self.resolver = IdResolver(network_id, source_name)
+        self.source_id: uuid.UUID | None = None
+        self.run_id: uuid.UUID | None = None
+        self.existing: dict[str, dict[str, store.ExistingRecord]] = {}
+        self.seen: dict[str, set[str]] = defaultdict(set)
+        self.forward_refs: list[tuple[str, str, str, str, str]] = []
+        self.pending_locations: dict[uuid.UUID, _Pending] = {}
+        self.location_addresses: dict[uuid.UUID, dict[str, Any]] = {}
+        self.changed_address_locations: set[uuid.UUID] = set()
+        self.categories = CategoryIndex(enricher.category_matcher)
+        self.existing_categories: dict[uuid.UUID, frozenset[str]] = {}
+        self.buffer: list[dict[str, Any]] = []
+        self.seq = itertools.count(1)
+
+    # -- setup -------------------------------------------------------------------------------------
+
+    async def prepare(self, source_name: str, format_name: str) -> None:
+        async with self.engine.begin() as conn:
+            self.source_id = await store.get_or_create_source(
+                conn, self.network_id, source_name, format_name, create=not self.dry_run
+            )
+        if self.source_id is not None:
+            async with self.engine.connect() as conn:
+                for kind in store.RECORD_MODELS:
+                    existing = await store.load_existing(conn, self.source_id, kind)
+                    self.existing[kind] = existing
+                    for source_record_id, record in existing.items():
+                        self.resolver.remember(kind, source_record_id, record.id)
+                self.existing_categories = await store.load_service_categories(conn, self.source_id)
+            if not self.dry_run:
+                self.run_id = await store.start_run(self.engine, self.network_id, self.source_id, format_name)
+                self.summary.run_id = str(self.run_id)
+
+    async def _mark_taken(self, batch: list[SourceRecord]) -> None:
+        """Find, for one batch, the UUID source ids that another source already uses."""
+        candidates: dict[str, set[uuid.UUID]] = defaultdict(set)
+        for record in batch:
+            ids = [(record.kind, record.source_id)]
+            ids.extend(
+                (kind, str(value))
+                for field, value in record.fields.items()
+                if (kind := target_kind(record.kind, field, record.fields)) is not None
+            )
+            for kind, source_id in ids:
+                own = as_uuid(source_id)
+                if own is not None and source_id not in self.resolver.known.get(kind, {}):
+                    candidates[kind].add(own)
+        if not candidates:
+            return
+        async with self.engine.connect() as conn:
+            for kind, ids in candidates.items():
+                self.resolver.mark_taken(kind, await store.taken_ids(conn, kind, ids, self.source_id))
+
+    # -- the stream --------------------------------------------------------------------------------
+
+    async def consume(self, records: Iterator[SourceRecord | RejectedRecord]) -> None:
+        read = 0
+        while True:
+            batch = list(itertools.islice(records, self.batch_size))
+            if not batch:
+                break
+            accepted = [r for r in batch if isinstance(r, SourceRecord)]
+            await self._mark_taken(accepted)
+            for item in batch:
+                if isinstance(item, RejectedRecord):
+                    self.summary.report(
+                        Issue(severity="rejected", origin=item.origin, kind=item.kind,
+                              source_id=item.source_id, field=item.field, reason=item.reason)
+                    )
+                else:
+                    self._take(item)
+            read += len(batch)
+            await self._flush(force=False)
+            if self.progress is not None:
+                self.progress("read", read, None)
+        await self._finish_stream()
+        await self._flush(force=True)
+
+    def _reject(self, record: SourceRecord, field: str | None, reason: str, severity: str = "rejected") -> None:
+        self.summary.report(
+            Issue(severity=severity, origin=record.origin, kind=record.kind,  # type: ignore[arg-type]
+                  source_id=record.source_id, field=field, reason=reason)
+        )
+
+    def _take(self, record: SourceRecord) -> None:
+        if record.kind == "language":
+            parts, issues = self.enricher.split_language(record)
+            for field, reason in issues:
+                self._reject(record, field, reason, "warning")
+            for part in parts:
+                self._take_one(part)
+        else:
+            self._take_one(record)
+
+    def _take_one(self, record: SourceRecord) -> None:
+        kind = record.kind
+        if record.source_id in self.seen[kind]:
+            self._reject(record, "id", f"a second {kind} with the same id in this source")
+            return
+        data = dict(record.fields)
+        data.pop("id", None)
+        for field, value in list(data.items()):
+            target = target_kind(kind, field, data)
+            if target is None:
+                continue
+            text = str(value)
+            if (kind, field) in FORWARD_LINKS:
+                self.forward_refs.append((kind, record.source_id, field, target, text))
+            elif text not in self.seen[target]:
+                reason = f"points at {target} {text!r}, which this source does not contain"
+                if (kind, field) in SOFT_LINKS:
+                    self._reject(record, field, reason, "dropped")
+                    del data[field]
+                    continue
+                self._reject(record, field, reason)
+                return
+            data[field] = str(self.resolver.resolve(target, text))
+        if kind == "attribute" and "link_id" in data and target_kind(kind, "link_id", data) is None:
+            self._reject(record, "link_entity", f"unknown link_entity {data.get('link_entity')!r}")
+            return
+        record_id = self.resolver.resolve(kind, record.source_id)
+        data["id"] = str(record_id)
+        try:
+            for field, reason in check_record(kind, data, repair=not self.strict):
+                self._reject(record, field, reason, "dropped")
+            if self.strict_validator is not None:
+                self.strict_validator.check(kind, data)
+        except RecordInvalid as exc:
+            self._reject(record, exc.field, exc.reason)
+            return
+        self.seen[kind].add(record.source_id)
+        digest = content_hash(data)
+        self.categories.observe(kind, data)
+        if kind == "address":
+            self._note_address(record, data, digest)
+        if kind == "location" and (data.get("latitude") is None or data.get("longitude") is None):
+            self.pending_locations[record_id] = _Pending(record.source_id, data, digest, record.origin)
+            return
+        if kind == "location":
+            self.enricher.locate(data, None)
+        self._stage(kind, record.source_id, record_id, data, digest)
+
+    def _note_address(self, record: SourceRecord, data: dict[str, Any], digest: str) -> None:
+        location_id = uuid.UUID(data["location_id"]) if data.get("location_id") else None
+        if location_id is None:
+            return
+        known = self.location_addresses.get(location_id)
+        # A physical address locates better than a postal one.
+        if known is None or (known.get("address_type") != "physical" and data.get("address_type") == "physical"):
+            self.location_addresses[location_id] = data
+        previous = self.existing.get("address", {}).get(record.source_id)
+        if previous is None or previous.content_hash != digest:
+            self.changed_address_locations.add(location_id)
+
+    def _stage(self, kind: str, source_id: str, record_id: uuid.UUID, data: dict[str, Any], digest: str) -> None:
+        previous = self.existing.get(kind, {}).get(source_id)
+        if previous is not None and previous.content_hash == digest and previous.active:
+            self.summary.count(kind, "unchanged")
+            return
+        action = "create" if previous is None else "update"
+        self.summary.count(kind, "created" if previous is None else "updated")
+        if self.dry_run:
+            return
+        data["_meta"] = {"source_record_id": source_id, "content_hash": digest}
+        self.buffer.append(
+            {"run_id": self.run_id, "seq": next(self.seq), "kind": kind, "record_id": record_id,
+             "action": action, "payload": store.encode_payload(data)}
+        )
+
+    async def _flush(self, *, force: bool) -> None:
+        if self.buffer and (force or len(self.buffer) >= self.batch_size):
+            assert self.run_id is not None
+            await store.stage(self.engine, self.run_id, self.buffer)
+            self.buffer = []
+
+    async def _finish_stream(self) -> None:
+        for location_id, pending in self.pending_locations.items():
+            previous = self.existing.get("location", {}).get(pending.source_id)
+            if (
+                previous is not None
+                and previous.content_hash == pending.content_hash
+                and previous.active
+                and location_id not in self.changed_address_locations
+            ):
+                self.summary.count("location", "unchanged")
+                continue
+            address = self.location_addresses.get(location_id)
+            # A network geocoder blocks (rate limits); keep the event loop free while it works.
+            issues = await asyncio.to_thread(self.enricher.locate, pending.fields, address)
+            for issue in issues:
+                self.summary.report(Issue(severity="warning", origin=pending.origin, kind="location",
+                                          source_id=pending.source_id, field=issue[0], reason=issue[1]))
+            self._stage("location", pending.source_id, location_id, pending.fields, pending.content_hash)
+            await self._flush(force=False)
+        for kind, source_id, field, target, text in self.forward_refs:
+            if text not in self.seen[target]:
+                self.summary.report(Issue(severity="warning", origin=f"{kind} {source_id}", kind=kind,
+                                          source_id=source_id, field=field,
+                                          reason=f"points at {target} {text!r}, which this source does not contain"))
+        for kind, existing in self.existing.items():
+            for source_record_id, record in existing.items():
+                if record.active and source_record_id not in self.seen[kind]:
+                    self.summary.count(kind, "deactivated")
+                    if not self.dry_run:
+                        self.buffer.append(
+                            {"run_id": self.run_id, "seq": next(self.seq), "kind": kind,
+                             "record_id": record.id, "action": "deactivate", "payload": None}
+                        )
+                        await self._flush(force=False)
+        for service_id, codes in self.categories.service_categories().items():
+            if self.existing_categories.get(service_id, frozenset()) != codes and not self.dry_run:
+                self.buffer.append(
+                    {"run_id": self.run_id, "seq": next(self.seq), "kind": "service",
+                     "record_id": service_id, "action": "categories",
+                     "payload": msgspec.msgpack.encode(sorted(codes))}
+                )
+                await self._flush(force=False)
+
+
+async def import_source(
+    engine: AsyncEngine,
+    source: str,
+    *,
+    format: str = "auto",  # noqa: A002 - the CLI's own word
+    source_name: str | None = None,
+    network_id: uuid.UUID | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    geocoder: Geocoder | None = None,
+    batch_size: int = 2000,
+    progress: ProgressFn | None = None,
+) -> ImportSummary:
+    """Import `source` into the directory; raises SourceUnreadable (nothing changed) when it cannot be read."""
+    started = time.perf_counter()
+    await store.recover_interrupted(engine, batch_size=batch_size)
+    name = source_name or default_source_name(source)
+    enricher = await Enricher.build(engine, geocoder)
+    with open_source(source, format) as opened:
+        job = ImportJob(
+            engine,
+            network_id=network_id or DEFAULT_NETWORK_ID,
+            source_name=name,
+            format_name=opened.reader.format_name,
+            dry_run=dry_run,
+            strict=strict,
+            enricher=enricher,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        await job.prepare(name, opened.reader.format_name)
+        try:
+            await job.consume(iter(opened.reader.records()))
+        except BaseException as exc:
+            if job.run_id is not None:
+                await store.abort_run(
+                    engine, job.run_id, "failed" if isinstance(exc, Exception) else "aborted", type(exc).__name__
+                )
+            raise
+    if job.run_id is not None:
+        job.summary.seconds = round(time.perf_counter() - started, 3)
+        with _interrupts_deferred():
+            await store.begin_swap(engine, job.run_id, job.summary)
+            await store.swap(engine, job.run_id, batch_size=batch_size, progress=progress)
+    job.summary.seconds = round(time.perf_counter() - started, 3)
+    return job.summary

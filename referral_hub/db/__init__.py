@@ -1,0 +1,1 @@
+"""Database floor: engine and session setup, the declarative base, shared column types."""

@@ -1,0 +1,1 @@
+"""Networks: the communities one deployment serves (time zone, holiday calendar, limits)."""
