@@ -53,9 +53,10 @@ class Enricher:
         """Coordinates (from the source, else geocoded from the address) and the IANA time zone."""
         issues: list[Issue] = []
         state = address.get("state_province") if address else None
+        location["coordinates_approximate"] = False
+        location["geocode_method"] = None
         if location.get("latitude") is not None and location.get("longitude") is not None:
-            location.setdefault("geocode_method", "source")
-            location.setdefault("coordinates_approximate", False)
+            location["geocode_method"] = "source"
         elif location.get("location_type") == "virtual":
             pass
         elif address is None:
@@ -83,28 +84,37 @@ class Enricher:
         return issues
 
     def split_language(self, record: SourceRecord) -> tuple[list[SourceRecord], list[Issue]]:
-        """One record per language of a list ("English, Spanish"), each with its ISO 639-1 code."""
+        """One record per language of a list ("English, Spanish"), each with its ISO 639-1 code.
+
+        Words that name no language ("Accommodations possible.", "ASL") are kept as the `note` of the
+        first language; text with no language at all stays one record without a code, and is reported.
+        """
         fields = record.fields
-        name = fields.get("name")
-        parts = split_languages(str(name)) if name else []
-        if len(parts) <= 1:
-            code = normalize_language(str(fields.get("code") or name or ""))
-            issues: list[Issue] = [] if code else [("code", f"language {name or fields.get('code')!r} not recognised")]
-            return [SourceRecord(record.kind, record.source_id, {**fields, "code": code} if code else
-                                 {k: v for k, v in fields.items() if k != "code"}, record.origin)], issues
+        name = str(fields.get("name") or "").strip()
+        parts = split_languages(name) if name else []
+        given_code = normalize_language(str(fields["code"])) if fields.get("code") else None
+        recognised = [(part, code) for part in parts if (code := normalize_language(part)) is not None]
+        if given_code is not None and not recognised:
+            recognised = [(name or given_code, given_code)]
+        if not recognised:
+            kept = {key: value for key, value in fields.items() if key != "code"}
+            return [SourceRecord(record.kind, record.source_id, kept, record.origin)], [
+                ("code", f"language {name or fields.get('code')!r} not recognised; kept without a code")
+            ]
+        leftovers = [part for part in parts if normalize_language(part) is None]
+        base = {key: value for key, value in fields.items() if key not in ("name", "code", "note")}
+        notes = [str(fields["note"])] if fields.get("note") else []
         records: list[SourceRecord] = []
-        issues = []
-        for part in parts:
-            code = normalize_language(part)
-            if code is None:
-                issues.append(("code", f"language {part!r} not recognised"))
-            suffix = code or part.casefold()
-            base = {k: v for k, v in fields.items() if k not in ("name", "code")}
-            records.append(
-                SourceRecord(record.kind, f"{record.source_id}#{suffix}",
-                             {**base, "name": part, **({"code": code} if code else {})}, record.origin)
-            )
-        return records, issues
+        seen_codes: set[str] = set()
+        for index, (part, code) in enumerate(recognised):
+            if code in seen_codes:
+                continue
+            seen_codes.add(code)
+            extra = {"note": "; ".join(notes + leftovers)} if index == 0 and (notes or leftovers) else {}
+            source_id = record.source_id if len(recognised) == 1 else f"{record.source_id}#{code}"
+            records.append(SourceRecord(record.kind, source_id, {**base, "name": part, "code": code, **extra},
+                                        record.origin))
+        return records, []
 
 
 class CategoryIndex:

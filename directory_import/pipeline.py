@@ -2,8 +2,9 @@
 
 Staging writes only to `import_staged_records`, in short transactions, so the directory does not
 change until the whole source has been read and checked. The swap then applies the staged rows in
-short transactions too (the write lock is never held for long, so referral traffic goes on); once
-it starts, the run is committed: a process that dies halfway is finished by the next one.
+short transactions too, so the write lock is never held for long and referral traffic goes on;
+each applied row keeps what it replaced, so a swap that fails, is interrupted or loses its process
+is rolled back (by itself, or by the next import) and the directory is left as it was.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import asyncio
 import hashlib
 import itertools
 import logging
-import signal
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,21 +37,6 @@ from referral_hub.networks.models import DEFAULT_NETWORK_ID
 
 ProgressFn = Callable[[str, int, int | None], None]
 log = logging.getLogger("directory_import")
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C during the swap is noted, not obeyed: the import is committed, stopping would only delay it."""
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, lambda: log.warning("finishing the import first: it is committed"))
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
 
 
 def default_source_name(source: str) -> str:
@@ -335,7 +319,7 @@ async def import_source(
 ) -> ImportSummary:
     """Import `source` into the directory; raises SourceUnreadable (nothing changed) when it cannot be read."""
     started = time.perf_counter()
-    await store.recover_interrupted(engine, batch_size=batch_size)
+    await store.recover_interrupted(engine)
     name = source_name or default_source_name(source)
     enricher = await Enricher.build(engine, geocoder)
     with open_source(source, format) as opened:
@@ -361,8 +345,7 @@ async def import_source(
             raise
     if job.run_id is not None:
         job.summary.seconds = round(time.perf_counter() - started, 3)
-        with _interrupts_deferred():
-            await store.begin_swap(engine, job.run_id, job.summary)
-            await store.swap(engine, job.run_id, batch_size=batch_size, progress=progress)
+        await store.begin_swap(engine, job.run_id, job.summary)
+        await store.swap(engine, job.run_id, batch_size=batch_size, progress=progress)
     job.summary.seconds = round(time.perf_counter() - started, 3)
     return job.summary

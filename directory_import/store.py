@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -53,10 +54,16 @@ def _converters(kind: str) -> dict[str, Callable[[Any], Any]]:
         if type_name == "Uuid":
             out[column.name] = lambda v: None if v is None else uuid.UUID(v)
         elif type_name == "UTCDateTime":
-            out[column.name] = lambda v: None if v is None else datetime.fromisoformat(v.replace("Z", "+00:00"))
+            out[column.name] = _to_datetime
         else:
             out[column.name] = lambda v: v
     return out
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 _CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {}
@@ -190,7 +197,6 @@ async def abort_run(engine: AsyncEngine, run_id: uuid.UUID, status: str, error: 
 
 
 async def begin_swap(engine: AsyncEngine, run_id: uuid.UUID, summary: ImportSummary) -> None:
-    """The commit point: from here on the run is finished even if this process dies."""
     async with engine.begin() as conn:
         await _heartbeat(conn, run_id, status="swapping", summary=msgspec.to_builtins(summary))
 
@@ -207,38 +213,93 @@ def _upsert(conn: AsyncConnection, table: Table) -> Any:
 async def swap(
     engine: AsyncEngine, run_id: uuid.UUID, *, batch_size: int, progress: ProgressFn | None = None
 ) -> None:
-    """Apply the staged rows in short transactions; resumable, since applied rows leave the stage."""
+    """Apply the staged rows in short transactions, keeping what each one replaced.
+
+    Any failure or interruption rolls the applied rows back before it propagates, so the directory
+    ends either fully imported or as it was.
+    """
     staged = ImportStagedRecord.__table__
     runs = ImportRun.__table__
     async with engine.connect() as conn:
         run = (await conn.execute(select(runs).where(runs.c.id == run_id))).one()
         total = (await conn.execute(select(func.count()).where(staged.c.run_id == run_id))).scalar_one()
     done = 0
-    while True:
-        async with engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.payload)
-                    .where(staged.c.run_id == run_id)
-                    .order_by(staged.c.seq)
-                    .limit(batch_size)
-                )
-            ).all()
-            if not rows:
-                break
-            await _apply(conn, run, rows)
-            await conn.execute(
-                delete(staged).where(staged.c.run_id == run_id, staged.c.seq <= rows[-1].seq)
-            )
-            await _heartbeat(conn, run_id)
-        done += len(rows)
-        if progress is not None:
-            progress("swap", done, total)
+    try:
+        while True:
+            async with engine.begin() as conn:
+                rows = (
+                    await conn.execute(
+                        select(staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.payload)
+                        .where(staged.c.run_id == run_id, staged.c.applied.is_(False))
+                        .order_by(staged.c.seq)
+                        .limit(batch_size)
+                    )
+                ).all()
+                if not rows:
+                    break
+                await _apply(conn, run, rows)
+                await _heartbeat(conn, run_id)
+            done += len(rows)
+            if progress is not None:
+                progress("swap", done, total)
+    except BaseException as exc:
+        status = "failed" if isinstance(exc, Exception) else "aborted"
+        await asyncio.shield(rollback(engine, run_id, status=status, error=type(exc).__name__))
+        raise
     async with engine.begin() as conn:
         now = utcnow()
         await _heartbeat(conn, run_id, status="completed", finished_at=now)
         sources = DirectorySource.__table__
         await conn.execute(update(sources).where(sources.c.id == run.source_id).values(last_imported_at=now))
+    await _clear_stage(engine, run_id, batch_size)
+
+
+async def _clear_stage(engine: AsyncEngine, run_id: uuid.UUID, batch_size: int) -> None:
+    staged = ImportStagedRecord.__table__
+    while True:
+        async with engine.begin() as conn:
+            last = (
+                await conn.execute(
+                    select(staged.c.seq).where(staged.c.run_id == run_id).order_by(staged.c.seq)
+                    .offset(batch_size * 5).limit(1)
+                )
+            ).scalar_one_or_none()
+            condition = staged.c.run_id == run_id
+            if last is not None:
+                condition = and_(condition, staged.c.seq < last)
+            await conn.execute(delete(staged).where(condition))
+        if last is None:
+            return
+
+
+async def rollback(engine: AsyncEngine, run_id: uuid.UUID, *, status: str, error: str | None) -> None:
+    """Undo every applied row of a run, newest first, in short transactions; resumable."""
+    staged = ImportStagedRecord.__table__
+    async with engine.begin() as conn:
+        await _heartbeat(conn, run_id, status="rolling_back")
+    while True:
+        async with engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.undo)
+                    .where(staged.c.run_id == run_id, staged.c.applied.is_(True))
+                    .order_by(staged.c.seq.desc())
+                    .limit(2000)
+                )
+            ).all()
+            if not rows:
+                break
+            await _undo(conn, rows)
+            await conn.execute(
+                update(staged)
+                .where(staged.c.run_id == run_id, staged.c.seq.in_([r.seq for r in rows]))
+                .values(applied=False, undo=None)
+            )
+            await _heartbeat(conn, run_id)
+    await abort_run(engine, run_id, status, error)
+
+
+_snapshot_encoder = msgspec.msgpack.Encoder()
 
 
 async def _apply(conn: AsyncConnection, run: Any, rows: list[Any]) -> None:
@@ -253,6 +314,14 @@ async def _apply(conn: AsyncConnection, run: Any, rows: list[Any]) -> None:
             deactivate[row.kind].append(row.record_id)
         elif row.action == "categories":
             categories.append((row.record_id, msgspec.msgpack.decode(row.payload, type=list[str])))
+    undo = await _snapshots(conn, rows)
+    staged = ImportStagedRecord.__table__
+    await conn.execute(
+        update(staged)
+        .where(staged.c.run_id == run.id, staged.c.seq == bindparam("b_seq"))
+        .values(applied=True, undo=bindparam("b_undo")),
+        [{"b_seq": row.seq, "b_undo": undo.get(row.seq)} for row in rows],
+    )
     for kind, values in upserts.items():
         await conn.execute(_upsert(conn, table_of(kind)), values)
     for kind, ids in deactivate.items():
@@ -262,19 +331,84 @@ async def _apply(conn: AsyncConnection, run: Any, rows: list[Any]) -> None:
                 update(table).where(table.c.id.in_(chunk)).values(active=False, updated_at=now, last_run_id=run.id)
             )
     if categories:
+        await _replace_categories(conn, categories)
+
+
+async def _replace_categories(conn: AsyncConnection, categories: list[tuple[uuid.UUID, list[str]]]) -> None:
+    table = ServiceCategory.__table__
+    for chunk in _chunks([service_id for service_id, _ in categories], MAX_IN):
+        await conn.execute(delete(table).where(table.c.service_id.in_(chunk)))
+    values = [{"service_id": sid, "category_code": code} for sid, codes in categories for code in codes]
+    if values:
+        await conn.execute(insert(table), values)
+
+
+async def _snapshots(conn: AsyncConnection, rows: list[Any]) -> dict[int, bytes]:
+    """What each staged row is about to replace: the whole previous row, or the previous categories."""
+    by_kind: dict[str, dict[uuid.UUID, list[int]]] = defaultdict(lambda: defaultdict(list))
+    category_rows: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.action == "categories":
+            category_rows[row.record_id].append(row.seq)
+        else:
+            by_kind[row.kind][row.record_id].append(row.seq)
+    out: dict[int, bytes] = {}
+    for kind, ids in by_kind.items():
+        table = table_of(kind)
+        for chunk in _chunks(list(ids), MAX_IN):
+            for previous in (await conn.execute(select(table).where(table.c.id.in_(chunk)))).mappings():
+                encoded = _snapshot_encoder.encode({k: _plain(v) for k, v in previous.items()})
+                for seq in ids[previous["id"]]:
+                    out[seq] = encoded
+    if category_rows:
         table = ServiceCategory.__table__
-        for chunk in _chunks([service_id for service_id, _ in categories], MAX_IN):
-            await conn.execute(delete(table).where(table.c.service_id.in_(chunk)))
-        values = [{"service_id": sid, "category_code": code} for sid, codes in categories for code in codes]
-        if values:
-            await conn.execute(insert(table), values)
+        found: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for chunk in _chunks(list(category_rows), MAX_IN):
+            result = await conn.execute(
+                select(table.c.service_id, table.c.category_code).where(table.c.service_id.in_(chunk))
+            )
+            for service_id, code in result:
+                found[service_id].append(code)
+        for service_id, seqs in category_rows.items():
+            for seq in seqs:
+                out[seq] = _snapshot_encoder.encode(sorted(found.get(service_id, [])))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def _undo(conn: AsyncConnection, rows: list[Any]) -> None:
+    for row in rows:  # newest first, so the oldest snapshot of a record is restored last
+        if row.action == "categories":
+            codes = msgspec.msgpack.decode(row.undo, type=list[str]) if row.undo else []
+            await _replace_categories(conn, [(row.record_id, codes)])
+            continue
+        table = table_of(row.kind)
+        if row.undo is None:
+            await conn.execute(delete(table).where(table.c.id == row.record_id))
+            continue
+        converters = _converters_for(row.kind)
+        previous = _decoder.decode(row.undo)
+        values = {name: converters[name](value) if name in converters else value for name, value in previous.items()}
+        await conn.execute(_upsert(conn, table).values(values))
+
+
+def _converters_for(kind: str) -> dict[str, Callable[[Any], Any]]:
+    converters = _CONVERTERS.get(kind)
+    if converters is None:
+        converters = _CONVERTERS[kind] = _converters(kind)
+    return converters
 
 
 def _row_values(row: Any, run: Any, now: datetime) -> dict[str, Any]:
     kind: str = row.kind
-    converters = _CONVERTERS.get(kind)
-    if converters is None:
-        converters = _CONVERTERS[kind] = _converters(kind)
+    converters = _converters_for(kind)
     payload = _decoder.decode(row.payload)
     values: dict[str, Any] = dict.fromkeys(converters)
     for name, value in payload.items():
@@ -296,23 +430,22 @@ def _row_values(row: Any, run: Any, now: datetime) -> dict[str, Any]:
     return values
 
 
-async def recover_interrupted(engine: AsyncEngine, *, batch_size: int = 2000) -> list[uuid.UUID]:
-    """Finish swaps that a dead process left half done; drop stages that it left unfinished."""
+async def recover_interrupted(engine: AsyncEngine) -> list[uuid.UUID]:
+    """Undo what a dead process left half done: its staged rows, or its half-applied swap."""
     runs = ImportRun.__table__
     async with engine.connect() as conn:
         stale = (
             await conn.execute(
                 select(runs.c.id, runs.c.status).where(
-                    runs.c.status.in_(("staging", "swapping")),
+                    runs.c.status.in_(("staging", "swapping", "rolling_back")),
                     runs.c.heartbeat_at <= utcnow() - ABANDONED_AFTER,
                 )
             )
         ).all()
-    finished: list[uuid.UUID] = []
+    reason = "the importing process stopped before the import ended"
     for run_id, status in stale:
-        if status == "swapping":
-            await swap(engine, run_id, batch_size=batch_size)
-            finished.append(run_id)
+        if status == "staging":
+            await abort_run(engine, run_id, "aborted", reason)
         else:
-            await abort_run(engine, run_id, "aborted", "the importing process stopped before staging ended")
-    return finished
+            await rollback(engine, run_id, status="aborted", error=reason)
+    return [run_id for run_id, _ in stale]

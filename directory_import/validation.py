@@ -50,6 +50,7 @@ def check_record(kind: str, data: dict[str, Any], *, repair: bool) -> list[tuple
             field = match.group(1) if match else None
             if field is None and message.startswith("Object missing required field"):
                 field = message.split("`")[1]
+                message = "required by HSDS 3.1, missing"
             reason = _AT_FIELD.sub("", message).strip(" -") or message
             reason = next((text for marker, text in _FRIENDLY if marker in reason), reason)
             if not repair or field is None or field in _required_fields(kind) or field not in data:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:32:45.355369
+Create Date: 2026-11-24 01:34:11.088522
 """
 
 from __future__ import annotations
@@ -735,6 +735,8 @@ def upgrade() -> None:
     sa.Column('record_id', sa.Uuid(), nullable=False),
     sa.Column('action', sa.String(length=12), nullable=False),
     sa.Column('payload', sa.LargeBinary(), nullable=True),
+    sa.Column('applied', sa.Boolean(), nullable=False),
+    sa.Column('undo', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['import_runs.id'], name=op.f('fk_import_staged_records_run_id_import_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'seq', name=op.f('pk_import_staged_records'))
     )

@@ -55,8 +55,8 @@ class ImportRun(Base):
     network_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("networks.id"))
     source_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("directory_sources.id"), index=True)
     format: Mapped[str] = mapped_column(String(32))
-    # staging -> swapping -> completed; staging -> aborted | failed. A run left in "swapping" is
-    # finished by the next process that opens the database (the staged rows are its redo log).
+    # staging -> swapping -> completed; a failure or interruption: -> rolling_back -> failed | aborted.
+    # A run whose process died is rolled back by the next import (the applied rows keep their undo).
     status: Mapped[str] = mapped_column(String(16), index=True)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -68,7 +68,11 @@ class ImportRun(Base):
 
 
 class ImportStagedRecord(Base):
-    """A record waiting to be swapped in: create, update, deactivate or reactivate."""
+    """A record waiting to be swapped in (create, update, deactivate, categories).
+
+    Once applied it keeps the row it replaced (`undo`), so that a swap that fails or is interrupted
+    is rolled back and the directory is left as it was.
+    """
 
     __tablename__ = "import_staged_records"
 
@@ -80,6 +84,8 @@ class ImportStagedRecord(Base):
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     action: Mapped[str] = mapped_column(String(12))
     payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    undo: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ImportedRecord:
