@@ -1,0 +1,1 @@
+"""Geography without a network: ZIP centroids, time zones, distances, and the geocoders behind a protocol."""
