@@ -23,7 +23,7 @@ Issue = tuple[str | None, str]
 
 
 def taxonomy_key(name: str | None) -> str | None:
-    """"Open Eligibility" and "open-eligibility" name the same taxonomy."""
+    """ "Open Eligibility" and "open-eligibility" name the same taxonomy."""
     if not name:
         return None
     return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or None
@@ -73,7 +73,10 @@ class Enricher:
             if result is None:
                 shown = normalize_zip(postal_code) or postal_code
                 issues.append(
-                    ("latitude", f"no coordinates, and postal code {shown!r} is not in the ZIP table; left unlocated")
+                    (
+                        "latitude",
+                        f"no coordinates, and postal code {shown!r} is not in the ZIP table; left unlocated",
+                    )
                 )
             else:
                 location["latitude"] = result.latitude
@@ -112,8 +115,11 @@ class Enricher:
             seen_codes.add(code)
             extra = {"note": "; ".join(notes + leftovers)} if index == 0 and (notes or leftovers) else {}
             source_id = record.source_id if len(recognised) == 1 else f"{record.source_id}#{code}"
-            records.append(SourceRecord(record.kind, source_id, {**base, "name": part, "code": code, **extra},
-                                        record.origin))
+            records.append(
+                SourceRecord(
+                    record.kind, source_id, {**base, "name": part, "code": code, **extra}, record.origin
+                )
+            )
         return records, []
 
 
@@ -136,14 +142,20 @@ class CategoryIndex:
         self.taxonomy_names[data["id"]] = taxonomy_key(data.get("name"))
 
     def _term(self, data: dict[str, Any]) -> None:
-        taxonomy = taxonomy_key(data.get("taxonomy")) or self.taxonomy_names.get(data.get("taxonomy_id") or "")
+        taxonomy = taxonomy_key(data.get("taxonomy")) or self.taxonomy_names.get(
+            data.get("taxonomy_id") or ""
+        )
         codes = self.matcher.categories_for_term(taxonomy, data.get("code"), data.get("name"))
         if codes:
             self.term_categories[data["id"]] = codes
 
     def _attribute(self, data: dict[str, Any]) -> None:
         term = data.get("taxonomy_term_id")
-        if term and data.get("link_id") and str(data.get("link_entity", "")).lower() in ("service", "services"):
+        if (
+            term
+            and data.get("link_id")
+            and str(data.get("link_entity", "")).lower() in ("service", "services")
+        ):
             self.service_terms[data["link_id"]].add(term)
 
     def _service(self, data: dict[str, Any]) -> None:
@@ -160,5 +172,7 @@ class CategoryIndex:
         out: dict[uuid.UUID, frozenset[str]] = {}
         for service in self.services:
             terms: Iterable[str] = self.service_terms.get(service, ())
-            out[uuid.UUID(service)] = frozenset().union(*(self.term_categories.get(t, frozenset()) for t in terms))
+            out[uuid.UUID(service)] = frozenset().union(
+                *(self.term_categories.get(t, frozenset()) for t in terms)
+            )
         return out

@@ -30,8 +30,9 @@ from directory_import.formats import open_source
 from directory_import.records import RejectedRecord, SourceRecord
 from directory_import.references import FORWARD_LINKS, SOFT_LINKS, target_kind
 from directory_import.stable_ids import IdResolver, as_uuid
-from directory_import.summary import ImportSummary, Issue
+from directory_import.summary import ImportSummary, Issue, Severity
 from directory_import.validation import RecordInvalid, StrictValidator, check_record
+from referral_hub.directory.models import RECORD_MODELS
 from referral_hub.geo.geocoder import Geocoder
 from referral_hub.networks.models import DEFAULT_NETWORK_ID
 
@@ -108,7 +109,7 @@ class ImportJob:
             )
         if self.source_id is not None:
             async with self.engine.connect() as conn:
-                for kind in store.RECORD_MODELS:
+                for kind in RECORD_MODELS:
                     existing = await store.load_existing(conn, self.source_id, kind)
                     self.existing[kind] = existing
                     for source_record_id, record in existing.items():
@@ -122,21 +123,21 @@ class ImportJob:
         """Find, for one batch, the UUID source ids that another source already uses."""
         candidates: dict[str, set[uuid.UUID]] = defaultdict(set)
         for record in batch:
-            ids = [(record.kind, record.source_id)]
-            ids.extend(
+            refs: list[tuple[str, str]] = [(record.kind, record.source_id)]
+            refs.extend(
                 (kind, str(value))
                 for field, value in record.fields.items()
                 if (kind := target_kind(record.kind, field, record.fields)) is not None
             )
-            for kind, source_id in ids:
+            for kind, source_id in refs:
                 own = as_uuid(source_id)
                 if own is not None and source_id not in self.resolver.known.get(kind, {}):
                     candidates[kind].add(own)
         if not candidates:
             return
         async with self.engine.connect() as conn:
-            for kind, ids in candidates.items():
-                self.resolver.mark_taken(kind, await store.taken_ids(conn, kind, ids, self.source_id))
+            for kind, uuids in candidates.items():
+                self.resolver.mark_taken(kind, await store.taken_ids(conn, kind, uuids, self.source_id))
 
     # -- the stream --------------------------------------------------------------------------------
 
@@ -151,8 +152,14 @@ class ImportJob:
             for item in batch:
                 if isinstance(item, RejectedRecord):
                     self.summary.report(
-                        Issue(severity="rejected", origin=item.origin, kind=item.kind,
-                              source_id=item.source_id, field=item.field, reason=item.reason)
+                        Issue(
+                            severity="rejected",
+                            origin=item.origin,
+                            kind=item.kind,
+                            source_id=item.source_id,
+                            field=item.field,
+                            reason=item.reason,
+                        )
                     )
                 else:
                     self._take(item)
@@ -163,10 +170,18 @@ class ImportJob:
         await self._finish_stream()
         await self._flush(force=True)
 
-    def _reject(self, record: SourceRecord, field: str | None, reason: str, severity: str = "rejected") -> None:
+    def _reject(
+        self, record: SourceRecord, field: str | None, reason: str, severity: Severity = "rejected"
+    ) -> None:
         self.summary.report(
-            Issue(severity=severity, origin=record.origin, kind=record.kind,  # type: ignore[arg-type]
-                  source_id=record.source_id, field=field, reason=reason)
+            Issue(
+                severity=severity,
+                origin=record.origin,
+                kind=record.kind,
+                source_id=record.source_id,
+                field=field,
+                reason=reason,
+            )
         )
 
     def _take(self, record: SourceRecord) -> None:
@@ -233,13 +248,17 @@ class ImportJob:
             return
         known = self.location_addresses.get(location_id)
         # A physical address locates better than a postal one.
-        if known is None or (known.get("address_type") != "physical" and data.get("address_type") == "physical"):
+        if known is None or (
+            known.get("address_type") != "physical" and data.get("address_type") == "physical"
+        ):
             self.location_addresses[location_id] = data
         previous = self.existing.get("address", {}).get(record.source_id)
         if previous is None or previous.content_hash != digest:
             self.changed_address_locations.add(location_id)
 
-    def _stage(self, kind: str, source_id: str, record_id: uuid.UUID, data: dict[str, Any], digest: str) -> None:
+    def _stage(
+        self, kind: str, source_id: str, record_id: uuid.UUID, data: dict[str, Any], digest: str
+    ) -> None:
         previous = self.existing.get(kind, {}).get(source_id)
         if previous is not None and previous.content_hash == digest and previous.active:
             self.summary.count(kind, "unchanged")
@@ -250,8 +269,14 @@ class ImportJob:
             return
         data["_meta"] = {"source_record_id": source_id, "content_hash": digest}
         self.buffer.append(
-            {"run_id": self.run_id, "seq": next(self.seq), "kind": kind, "record_id": record_id,
-             "action": action, "payload": store.encode_payload(data)}
+            {
+                "run_id": self.run_id,
+                "seq": next(self.seq),
+                "kind": kind,
+                "record_id": record_id,
+                "action": action,
+                "payload": store.encode_payload(data),
+            }
         )
 
     async def _flush(self, *, force: bool) -> None:
@@ -275,31 +300,57 @@ class ImportJob:
             # A network geocoder blocks (rate limits); keep the event loop free while it works.
             issues = await asyncio.to_thread(self.enricher.locate, pending.fields, address)
             for issue in issues:
-                self.summary.report(Issue(severity="warning", origin=pending.origin, kind="location",
-                                          source_id=pending.source_id, field=issue[0], reason=issue[1]))
+                self.summary.report(
+                    Issue(
+                        severity="warning",
+                        origin=pending.origin,
+                        kind="location",
+                        source_id=pending.source_id,
+                        field=issue[0],
+                        reason=issue[1],
+                    )
+                )
             self._stage("location", pending.source_id, location_id, pending.fields, pending.content_hash)
             await self._flush(force=False)
         for kind, source_id, field, target, text in self.forward_refs:
             if text not in self.seen[target]:
-                self.summary.report(Issue(severity="warning", origin=f"{kind} {source_id}", kind=kind,
-                                          source_id=source_id, field=field,
-                                          reason=f"points at {target} {text!r}, which this source does not contain"))
+                self.summary.report(
+                    Issue(
+                        severity="warning",
+                        origin=f"{kind} {source_id}",
+                        kind=kind,
+                        source_id=source_id,
+                        field=field,
+                        reason=f"points at {target} {text!r}, which this source does not contain",
+                    )
+                )
         for kind, existing in self.existing.items():
             for source_record_id, record in existing.items():
                 if record.active and source_record_id not in self.seen[kind]:
                     self.summary.count(kind, "deactivated")
                     if not self.dry_run:
                         self.buffer.append(
-                            {"run_id": self.run_id, "seq": next(self.seq), "kind": kind,
-                             "record_id": record.id, "action": "deactivate", "payload": None}
+                            {
+                                "run_id": self.run_id,
+                                "seq": next(self.seq),
+                                "kind": kind,
+                                "record_id": record.id,
+                                "action": "deactivate",
+                                "payload": None,
+                            }
                         )
                         await self._flush(force=False)
         for service_id, codes in self.categories.service_categories().items():
             if self.existing_categories.get(service_id, frozenset()) != codes and not self.dry_run:
                 self.buffer.append(
-                    {"run_id": self.run_id, "seq": next(self.seq), "kind": "service",
-                     "record_id": service_id, "action": "categories",
-                     "payload": msgspec.msgpack.encode(sorted(codes))}
+                    {
+                        "run_id": self.run_id,
+                        "seq": next(self.seq),
+                        "kind": "service",
+                        "record_id": service_id,
+                        "action": "categories",
+                        "payload": msgspec.msgpack.encode(sorted(codes)),
+                    }
                 )
                 await self._flush(force=False)
 
@@ -308,7 +359,7 @@ async def import_source(
     engine: AsyncEngine,
     source: str,
     *,
-    format: str = "auto",  # noqa: A002 - the CLI's own word
+    format: str = "auto",
     source_name: str | None = None,
     network_id: uuid.UUID | None = None,
     dry_run: bool = False,
@@ -317,7 +368,10 @@ async def import_source(
     batch_size: int = 2000,
     progress: ProgressFn | None = None,
 ) -> ImportSummary:
-    """Import `source` into the directory; raises SourceUnreadable (nothing changed) when it cannot be read."""
+    """Import `source` into the directory.
+
+    Raises SourceUnreadable, with nothing changed, when the source cannot be read at all.
+    """
     started = time.perf_counter()
     await store.recover_interrupted(engine)
     name = source_name or default_source_name(source)
@@ -340,7 +394,10 @@ async def import_source(
         except BaseException as exc:
             if job.run_id is not None:
                 await store.abort_run(
-                    engine, job.run_id, "failed" if isinstance(exc, Exception) else "aborted", type(exc).__name__
+                    engine,
+                    job.run_id,
+                    "failed" if isinstance(exc, Exception) else "aborted",
+                    type(exc).__name__,
                 )
             raise
     if job.run_id is not None:

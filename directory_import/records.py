@@ -89,7 +89,7 @@ class RejectedRecord(msgspec.Struct, frozen=True):
     reason: str
 
 
-class SourceUnreadable(Exception):  # noqa: N818 - the name says what happened, like FileNotFoundError
+class SourceUnreadable(Exception):
     """The source cannot be read at all (not this format, corrupt, unreachable): nothing is imported."""
 
 

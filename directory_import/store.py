@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from directory_import.summary import ImportSummary
+from referral_hub.db.base import core_table
 from referral_hub.db.types import utcnow
 from referral_hub.directory.models import (
     RECORD_MODELS,
@@ -36,8 +37,7 @@ ProgressFn = Callable[[str, int, int | None], None]
 
 
 def table_of(kind: str) -> Table:
-    table: Table = RECORD_MODELS[kind].__table__
-    return table
+    return core_table(RECORD_MODELS[kind])
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
@@ -68,8 +68,17 @@ def _to_datetime(value: Any) -> datetime | None:
 
 _CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {}
 _BOOKKEEPING = frozenset(
-    {"id", "network_id", "source_id", "source_record_id", "active", "content_hash", "last_run_id",
-     "created_at", "updated_at"}
+    {
+        "id",
+        "network_id",
+        "source_id",
+        "source_record_id",
+        "active",
+        "content_hash",
+        "last_run_id",
+        "created_at",
+        "updated_at",
+    }
 )
 
 
@@ -86,7 +95,7 @@ class ExistingRecord(msgspec.Struct, array_like=True, gc=False):
 async def get_or_create_source(
     conn: AsyncConnection, network_id: uuid.UUID, name: str, format_name: str, *, create: bool
 ) -> uuid.UUID | None:
-    table = DirectorySource.__table__
+    table = core_table(DirectorySource)
     found = (
         await conn.execute(
             select(table.c.id).where(and_(table.c.network_id == network_id, table.c.name == name))
@@ -96,14 +105,14 @@ async def get_or_create_source(
         return found
     new_id = uuid.uuid4()
     await conn.execute(
-        insert(table).values(id=new_id, network_id=network_id, name=name, format=format_name, created_at=utcnow())
+        insert(table).values(
+            id=new_id, network_id=network_id, name=name, format=format_name, created_at=utcnow()
+        )
     )
     return new_id
 
 
-async def load_existing(
-    conn: AsyncConnection, source_id: uuid.UUID, kind: str
-) -> dict[str, ExistingRecord]:
+async def load_existing(conn: AsyncConnection, source_id: uuid.UUID, kind: str) -> dict[str, ExistingRecord]:
     table = table_of(kind)
     result = await conn.stream(
         select(table.c.source_record_id, table.c.id, table.c.content_hash, table.c.active).where(
@@ -116,9 +125,11 @@ async def load_existing(
     return existing
 
 
-async def load_service_categories(conn: AsyncConnection, source_id: uuid.UUID) -> dict[uuid.UUID, frozenset[str]]:
+async def load_service_categories(
+    conn: AsyncConnection, source_id: uuid.UUID
+) -> dict[uuid.UUID, frozenset[str]]:
     services = table_of("service")
-    categories = ServiceCategory.__table__
+    categories = core_table(ServiceCategory)
     rows = await conn.execute(
         select(categories.c.service_id, categories.c.category_code)
         .join(services, services.c.id == categories.c.service_id)
@@ -147,7 +158,7 @@ async def taken_ids(
 async def start_run(
     engine: AsyncEngine, network_id: uuid.UUID, source_id: uuid.UUID, format_name: str
 ) -> uuid.UUID:
-    runs = ImportRun.__table__
+    runs = core_table(ImportRun)
     async with engine.begin() as conn:
         busy = (
             await conn.execute(
@@ -164,14 +175,20 @@ async def start_run(
         now = utcnow()
         await conn.execute(
             insert(runs).values(
-                id=run_id, network_id=network_id, source_id=source_id, format=format_name,
-                status="staging", dry_run=False, started_at=now, heartbeat_at=now,
+                id=run_id,
+                network_id=network_id,
+                source_id=source_id,
+                format=format_name,
+                status="staging",
+                dry_run=False,
+                started_at=now,
+                heartbeat_at=now,
             )
         )
     return run_id
 
 
-class ImportBusy(RuntimeError):  # noqa: N818 - a state, like the message it carries
+class ImportBusy(RuntimeError):
     """Another process is importing the same source right now."""
 
 
@@ -180,19 +197,21 @@ async def stage(engine: AsyncEngine, run_id: uuid.UUID, rows: list[dict[str, Any
     if not rows:
         return
     async with engine.begin() as conn:
-        await conn.execute(insert(ImportStagedRecord.__table__), rows)
+        await conn.execute(insert(core_table(ImportStagedRecord)), rows)
         await _heartbeat(conn, run_id)
 
 
 async def _heartbeat(conn: AsyncConnection, run_id: uuid.UUID, **values: Any) -> None:
-    runs = ImportRun.__table__
+    runs = core_table(ImportRun)
     await conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow(), **values))
 
 
 async def abort_run(engine: AsyncEngine, run_id: uuid.UUID, status: str, error: str | None) -> None:
     """Drop what was staged; the directory never saw any of it."""
     async with engine.begin() as conn:
-        await conn.execute(delete(ImportStagedRecord.__table__).where(ImportStagedRecord.__table__.c.run_id == run_id))
+        await conn.execute(
+            delete(core_table(ImportStagedRecord)).where(core_table(ImportStagedRecord).c.run_id == run_id)
+        )
         await _heartbeat(conn, run_id, status=status, error=error, finished_at=utcnow())
 
 
@@ -218,8 +237,8 @@ async def swap(
     Any failure or interruption rolls the applied rows back before it propagates, so the directory
     ends either fully imported or as it was.
     """
-    staged = ImportStagedRecord.__table__
-    runs = ImportRun.__table__
+    staged = core_table(ImportStagedRecord)
+    runs = core_table(ImportRun)
     async with engine.connect() as conn:
         run = (await conn.execute(select(runs).where(runs.c.id == run_id))).one()
         total = (await conn.execute(select(func.count()).where(staged.c.run_id == run_id))).scalar_one()
@@ -229,7 +248,9 @@ async def swap(
             async with engine.begin() as conn:
                 rows = (
                     await conn.execute(
-                        select(staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.payload)
+                        select(
+                            staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.payload
+                        )
                         .where(staged.c.run_id == run_id, staged.c.applied.is_(False))
                         .order_by(staged.c.seq)
                         .limit(batch_size)
@@ -249,19 +270,22 @@ async def swap(
     async with engine.begin() as conn:
         now = utcnow()
         await _heartbeat(conn, run_id, status="completed", finished_at=now)
-        sources = DirectorySource.__table__
+        sources = core_table(DirectorySource)
         await conn.execute(update(sources).where(sources.c.id == run.source_id).values(last_imported_at=now))
     await _clear_stage(engine, run_id, batch_size)
 
 
 async def _clear_stage(engine: AsyncEngine, run_id: uuid.UUID, batch_size: int) -> None:
-    staged = ImportStagedRecord.__table__
+    staged = core_table(ImportStagedRecord)
     while True:
         async with engine.begin() as conn:
             last = (
                 await conn.execute(
-                    select(staged.c.seq).where(staged.c.run_id == run_id).order_by(staged.c.seq)
-                    .offset(batch_size * 5).limit(1)
+                    select(staged.c.seq)
+                    .where(staged.c.run_id == run_id)
+                    .order_by(staged.c.seq)
+                    .offset(batch_size * 5)
+                    .limit(1)
                 )
             ).scalar_one_or_none()
             condition = staged.c.run_id == run_id
@@ -274,7 +298,7 @@ async def _clear_stage(engine: AsyncEngine, run_id: uuid.UUID, batch_size: int) 
 
 async def rollback(engine: AsyncEngine, run_id: uuid.UUID, *, status: str, error: str | None) -> None:
     """Undo every applied row of a run, newest first, in short transactions; resumable."""
-    staged = ImportStagedRecord.__table__
+    staged = core_table(ImportStagedRecord)
     async with engine.begin() as conn:
         await _heartbeat(conn, run_id, status="rolling_back")
     while True:
@@ -302,7 +326,7 @@ async def rollback(engine: AsyncEngine, run_id: uuid.UUID, *, status: str, error
 _snapshot_encoder = msgspec.msgpack.Encoder()
 
 
-async def _apply(conn: AsyncConnection, run: Any, rows: list[Any]) -> None:
+async def _apply(conn: AsyncConnection, run: Any, rows: Sequence[Any]) -> None:
     now = utcnow()
     upserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     deactivate: dict[str, list[uuid.UUID]] = defaultdict(list)
@@ -315,7 +339,7 @@ async def _apply(conn: AsyncConnection, run: Any, rows: list[Any]) -> None:
         elif row.action == "categories":
             categories.append((row.record_id, msgspec.msgpack.decode(row.payload, type=list[str])))
     undo = await _snapshots(conn, rows)
-    staged = ImportStagedRecord.__table__
+    staged = core_table(ImportStagedRecord)
     await conn.execute(
         update(staged)
         .where(staged.c.run_id == run.id, staged.c.seq == bindparam("b_seq"))
@@ -328,14 +352,16 @@ async def _apply(conn: AsyncConnection, run: Any, rows: list[Any]) -> None:
         table = table_of(kind)
         for chunk in _chunks(ids, MAX_IN):
             await conn.execute(
-                update(table).where(table.c.id.in_(chunk)).values(active=False, updated_at=now, last_run_id=run.id)
+                update(table)
+                .where(table.c.id.in_(chunk))
+                .values(active=False, updated_at=now, last_run_id=run.id)
             )
     if categories:
         await _replace_categories(conn, categories)
 
 
 async def _replace_categories(conn: AsyncConnection, categories: list[tuple[uuid.UUID, list[str]]]) -> None:
-    table = ServiceCategory.__table__
+    table = core_table(ServiceCategory)
     for chunk in _chunks([service_id for service_id, _ in categories], MAX_IN):
         await conn.execute(delete(table).where(table.c.service_id.in_(chunk)))
     values = [{"service_id": sid, "category_code": code} for sid, codes in categories for code in codes]
@@ -343,7 +369,7 @@ async def _replace_categories(conn: AsyncConnection, categories: list[tuple[uuid
         await conn.execute(insert(table), values)
 
 
-async def _snapshots(conn: AsyncConnection, rows: list[Any]) -> dict[int, bytes]:
+async def _snapshots(conn: AsyncConnection, rows: Sequence[Any]) -> dict[int, bytes]:
     """What each staged row is about to replace: the whole previous row, or the previous categories."""
     by_kind: dict[str, dict[uuid.UUID, list[int]]] = defaultdict(lambda: defaultdict(list))
     category_rows: dict[uuid.UUID, list[int]] = defaultdict(list)
@@ -361,7 +387,7 @@ async def _snapshots(conn: AsyncConnection, rows: list[Any]) -> dict[int, bytes]
                 for seq in ids[previous["id"]]:
                     out[seq] = encoded
     if category_rows:
-        table = ServiceCategory.__table__
+        table = core_table(ServiceCategory)
         found: dict[uuid.UUID, list[str]] = defaultdict(list)
         for chunk in _chunks(list(category_rows), MAX_IN):
             result = await conn.execute(
@@ -383,7 +409,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def _undo(conn: AsyncConnection, rows: list[Any]) -> None:
+async def _undo(conn: AsyncConnection, rows: Sequence[Any]) -> None:
     for row in rows:  # newest first, so the oldest snapshot of a record is restored last
         if row.action == "categories":
             codes = msgspec.msgpack.decode(row.undo, type=list[str]) if row.undo else []
@@ -395,7 +421,9 @@ async def _undo(conn: AsyncConnection, rows: list[Any]) -> None:
             continue
         converters = _converters_for(row.kind)
         previous = _decoder.decode(row.undo)
-        values = {name: converters[name](value) if name in converters else value for name, value in previous.items()}
+        values = {
+            name: converters[name](value) if name in converters else value for name, value in previous.items()
+        }
         await conn.execute(_upsert(conn, table).values(values))
 
 
@@ -432,7 +460,7 @@ def _row_values(row: Any, run: Any, now: datetime) -> dict[str, Any]:
 
 async def recover_interrupted(engine: AsyncEngine) -> list[uuid.UUID]:
     """Undo what a dead process left half done: its staged rows, or its half-applied swap."""
-    runs = ImportRun.__table__
+    runs = core_table(ImportRun)
     async with engine.connect() as conn:
         stale = (
             await conn.execute(

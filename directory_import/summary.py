@@ -10,10 +10,13 @@ import msgspec
 MAX_LISTED_ISSUES = 2000
 
 
+Severity = Literal["rejected", "dropped", "warning"]
+
+
 class Issue(msgspec.Struct, omit_defaults=True):
     """A rejected record, or a value left out of an imported one ("dropped"), or a note ("warning")."""
 
-    severity: Literal["rejected", "dropped", "warning"]
+    severity: Severity
     origin: str
     kind: str
     reason: str
@@ -47,7 +50,9 @@ class ImportSummary(msgspec.Struct):
     issues: list[Issue] = msgspec.field(default_factory=list)
     issues_not_listed: int = 0
 
-    def count(self, kind: str, outcome: Literal["created", "updated", "unchanged", "deactivated", "rejected"]) -> None:
+    def count(
+        self, kind: str, outcome: Literal["created", "updated", "unchanged", "deactivated", "rejected"]
+    ) -> None:
         counts = self.by_kind.get(kind)
         if counts is None:
             counts = self.by_kind[kind] = KindCounts()

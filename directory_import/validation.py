@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -20,17 +20,20 @@ _FRIENDLY = (
     ("Expected `datetime`", "not an RFC 3339 date-time with a time zone"),
 )
 
-class RecordInvalid(Exception):  # noqa: N818 - read as "record invalid: field, reason"
+
+class RecordInvalid(Exception):
     def __init__(self, field: str | None, reason: str) -> None:
         super().__init__(f"{field}: {reason}" if field else reason)
         self.field = field
         self.reason = reason
 
-@lru_cache(maxsize=None)
+
+@cache
 def _required_fields(kind: str) -> frozenset[str]:
     info = msgspec.inspect.type_info(HSDS_TYPES[kind])
     assert isinstance(info, msgspec.inspect.StructType)
     return frozenset(f.name for f in info.fields if f.required)
+
 
 def check_record(kind: str, data: dict[str, Any], *, repair: bool) -> list[tuple[str, str]]:
     """Validate `data` (with its `id`) in place.
@@ -60,6 +63,7 @@ def check_record(kind: str, data: dict[str, Any], *, repair: bool) -> list[tuple
         else:
             return dropped
     raise RecordInvalid(None, "the record could not be repaired")
+
 
 class StrictValidator:
     """Full JSON Schema validation against the HSDS 3.1 schemas shipped in the package."""

@@ -53,8 +53,12 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int | None], None] 
 
     labels = {"read": "reading and checking", "swap": "applying"}
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        transient=True, console=None,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        console=None,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -122,7 +126,10 @@ def _print_summary(summary: Any) -> None:
     for kind, c in sorted(summary.by_kind.items()):
         _out(f"{kind:24}{c.created:>9}{c.updated:>9}{c.unchanged:>11}{c.deactivated:>13}{c.rejected:>10}")
     if summary.issues:
-        _out(f"\n{summary.rejected} rejected, {summary.dropped_fields} values dropped, {summary.warnings} warnings:")
+        _out(
+            f"\n{summary.rejected} rejected, {summary.dropped_fields} values dropped, "
+            f"{summary.warnings} warnings:"
+        )
         for issue in summary.issues[:50]:
             where = f"{issue.origin}" + (f" ({issue.kind} {issue.source_id})" if issue.source_id else "")
             field = f" {issue.field}:" if issue.field else ""
@@ -160,8 +167,13 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if not _check_schema(settings):
         return EXIT_FAILED
     uvicorn.run(
-        "referral_hub.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level=settings.log.level.lower(), proxy_headers=True,
+        "referral_hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log.level.lower(),
+        proxy_headers=True,
     )
     return EXIT_OK
 
@@ -204,8 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply the migrations").set_defaults(handler=_cmd_db_upgrade)
 
-    imp = commands.add_parser("import", help="import directory data (HSDS 3 JSON/CSV/API, HSDS 1.x/2.x CSV, Ohana CSV)")
-    imp.add_argument("source", metavar="SOURCE", help="a file, a folder, a zip, or the base URL of an HSDS 3 API")
+    imp = commands.add_parser(
+        "import", help="import directory data (HSDS 3 JSON/CSV/API, HSDS 1.x/2.x CSV, Ohana CSV)"
+    )
+    imp.add_argument(
+        "source", metavar="SOURCE", help="a file, a folder, a zip, or the base URL of an HSDS 3 API"
+    )
     imp.add_argument("--format", choices=FORMATS, default="auto")
     imp.add_argument("--source-name", help="name of the source (default: the file, folder or URL)")
     imp.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
@@ -224,7 +240,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     return handler(args, settings)
-
 
 
 if __name__ == "__main__":

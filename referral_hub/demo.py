@@ -17,7 +17,10 @@ async def load_demo(settings: Settings) -> list[str]:
     engine = create_engine(settings.database.url)
     try:
         summary = await import_source(
-            engine, str(archive), format="ohana-csv", source_name=DEMO_SOURCE_NAME,
+            engine,
+            str(archive),
+            format="ohana-csv",
+            source_name=DEMO_SOURCE_NAME,
             batch_size=settings.imports.batch_size,
         )
     finally:

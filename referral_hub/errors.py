@@ -11,7 +11,7 @@ class DomainError(Exception):
         self.detail = detail
 
 
-class NotFound(DomainError):  # noqa: N818 - the domain's own word
+class NotFound(DomainError):
     """No such object, or not one the caller may see (the two are never told apart)."""
 
 

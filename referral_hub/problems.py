@@ -110,7 +110,7 @@ def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, None)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
     DomainError: _domain_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,

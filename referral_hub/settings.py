@@ -87,7 +87,9 @@ class Settings:
 
         backend = get("SEARCH_BACKEND") or "embedded"
         if backend not in ("embedded", "meilisearch"):
-            raise SettingsError(f"{PREFIX}SEARCH_BACKEND must be 'embedded' or 'meilisearch', not {backend!r}")
+            raise SettingsError(
+                f"{PREFIX}SEARCH_BACKEND must be 'embedded' or 'meilisearch', not {backend!r}"
+            )
         log_format = get("LOG_FORMAT") or "console"
         if log_format not in ("console", "json"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be 'console' or 'json', not {log_format!r}")

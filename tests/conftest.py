@@ -29,7 +29,9 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"the reference data is missing: expected ../shared/data beside the repository ({SHARED_DATA})")
+        pytest.fail(
+            f"the reference data is missing: expected ../shared/data beside the repository ({SHARED_DATA})"
+        )
     return SHARED_DATA
 
 
@@ -52,7 +54,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: PostgresServer) -> str:
-    """A PostgreSQL database built once by the migrations, cloned per test with CREATE DATABASE ... TEMPLATE."""
+    """A PostgreSQL database built once by the migrations, cloned per test (CREATE DATABASE ... TEMPLATE)."""
     name = f"rh_template_{os.getpid()}"
     upgrade_database(postgres_server.create_database(name))
     return name

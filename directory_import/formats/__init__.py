@@ -40,7 +40,7 @@ _EXPECTED_FILE = (
 )
 
 
-class _MissingReader(Exception):  # noqa: N818 - internal signal, turned into SourceUnreadable
+class _MissingReader(Exception):
     pass
 
 

@@ -51,7 +51,7 @@ _FULL_KEYS: dict[str, frozenset[str]] = {
 }
 
 
-class _NotFound(Exception):  # noqa: N818 - a signal between two methods, never raised to callers
+class _NotFound(Exception):
     pass
 
 

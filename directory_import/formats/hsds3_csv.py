@@ -179,7 +179,7 @@ def _tables(folder: Path) -> list[_Table]:
     return sorted(found.values(), key=lambda table: (TABLE_ORDER.index(table.kind), table.path.name))
 
 
-class _BadValue(Exception):  # noqa: N818 - internal signal carrying the reason, caught per row
+class _BadValue(Exception):
     def __init__(self, column: str, reason: str) -> None:
         super().__init__(reason)
         self.column = column

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-class DatabaseBehind(RuntimeError):  # noqa: N818 - reads as a state, like the message it carries
+class DatabaseBehind(RuntimeError):
     """The database's schema is older than this code; `referral-hub db upgrade` brings it up."""
 
 

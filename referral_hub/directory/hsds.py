@@ -134,7 +134,7 @@ class Location(HsdsObject, kw_only=True):
     """HSDS 3.1 `location`."""
 
     id: UuidStr
-    location_type: Literal['physical', 'postal', 'virtual']
+    location_type: Literal["physical", "postal", "virtual"]
     url: UriStr | None = None
     organization_id: UuidStr | None = None
     name: str | None = None
@@ -168,7 +168,7 @@ class Address(HsdsObject, kw_only=True):
     state_province: str
     postal_code: str
     country: str
-    address_type: Literal['physical', 'postal', 'virtual']
+    address_type: Literal["physical", "postal", "virtual"]
     attributes: list[Attribute] | None = None
     metadata: list[Metadata] | None = None
 
@@ -196,7 +196,7 @@ class Service(HsdsObject, kw_only=True):
     description: str | None = None
     url: UriStr | None = None
     email: EmailStr | None = None
-    status: Literal['active', 'inactive', 'defunct', 'temporarily closed']
+    status: Literal["active", "inactive", "defunct", "temporarily closed"]
     interpretation_services: str | None = None
     application_process: str | None = None
     fees_description: str | None = None
@@ -362,8 +362,8 @@ class Schedule(HsdsObject, kw_only=True):
     timezone: float | None = None
     until: str | None = None
     count: float | None = None
-    wkst: Literal['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] | None = None
-    freq: Literal['WEEKLY', 'MONTHLY'] | None = None
+    wkst: Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"] | None = None
+    freq: Literal["WEEKLY", "MONTHLY"] | None = None
     interval: float | None = None
     byday: str | None = None
     byweekno: str | None = None

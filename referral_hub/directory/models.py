@@ -447,9 +447,7 @@ class ListingOverlay(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        CheckConstraint(
-            "(organization_id IS NULL) <> (service_id IS NULL)", name="one_subject"
-        ),
+        CheckConstraint("(organization_id IS NULL) <> (service_id IS NULL)", name="one_subject"),
         CheckConstraint(
             "capacity_status IS NULL OR capacity_status IN ('available', 'limited', 'waitlist', 'full')",
             name="capacity_status",

@@ -8,6 +8,7 @@ from importlib import resources
 
 from sqlalchemy import insert, select, update
 
+from referral_hub.db.base import core_table
 from referral_hub.db.engine import create_engine
 from referral_hub.directory.models import NeedCategory, NeedCategoryTerm
 
@@ -22,20 +23,35 @@ async def sync_reference_data(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
-            categories = NeedCategory.__table__
+            categories = core_table(NeedCategory)
             existing = set((await conn.execute(select(categories.c.code))).scalars())
             for row in _rows("need_categories.csv"):
-                values = {"display": row["display"], "system": row["system"], "definition": row.get("definition") or None}
+                values = {
+                    "display": row["display"],
+                    "system": row["system"],
+                    "definition": row.get("definition") or None,
+                }
                 if row["code"] in existing:
-                    await conn.execute(update(categories).where(categories.c.code == row["code"]).values(**values))
+                    await conn.execute(
+                        update(categories).where(categories.c.code == row["code"]).values(**values)
+                    )
                 else:
                     await conn.execute(insert(categories).values(code=row["code"], **values))
-            terms = NeedCategoryTerm.__table__
+            terms = core_table(NeedCategoryTerm)
             present = set(
-                (await conn.execute(select(terms.c.category_code, terms.c.taxonomy, terms.c.match, terms.c.value))).tuples()
+                (
+                    await conn.execute(
+                        select(terms.c.category_code, terms.c.taxonomy, terms.c.match, terms.c.value)
+                    )
+                ).tuples()
             )
             missing = [
-                {"category_code": r["category"], "taxonomy": r["taxonomy"], "match": r["match"], "value": r["value"]}
+                {
+                    "category_code": r["category"],
+                    "taxonomy": r["taxonomy"],
+                    "match": r["match"],
+                    "value": r["value"],
+                }
                 for r in _rows("need_category_terms.csv")
                 if (r["category"], r["taxonomy"], r["match"], r["value"]) not in present
             ]

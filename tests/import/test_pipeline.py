@@ -24,8 +24,16 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 BALTIMORE = SHARED / "datasets" / "baltimore-ohana-csv"
 EXAMPLES = SHARED / "hsds" / "spec-3.1" / "examples"
 DIRECTORY_TABLES = (
-    "hsds_organizations", "hsds_services", "hsds_locations", "hsds_service_at_locations", "hsds_addresses",
-    "hsds_phones", "hsds_attributes", "hsds_taxonomy_terms", "hsds_languages", "service_categories",
+    "hsds_organizations",
+    "hsds_services",
+    "hsds_locations",
+    "hsds_service_at_locations",
+    "hsds_addresses",
+    "hsds_phones",
+    "hsds_attributes",
+    "hsds_taxonomy_terms",
+    "hsds_languages",
+    "service_categories",
 )
 
 
@@ -34,8 +42,8 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:
         for table in DIRECTORY_TABLES:
-            rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608 - fixed names
-            out[table] = sorted((tuple(str(v) for v in row) for row in rows))
+            rows = (await conn.execute(text(f"SELECT * FROM {table}"))).all()
+            out[table] = sorted(tuple(str(v) for v in row) for row in rows)
     return out
 
 
@@ -56,27 +64,43 @@ async def test_baltimore_imports_every_organization_location_and_service(engine:
     assert summary.format == "ohana-csv"
     # The service whose location is missing is imported, and its missing link is reported.
     missing = [i for i in summary.issues if i.kind == "service_at_location" and i.severity == "rejected"]
-    assert len(missing) == 1 and missing[0].field == "location_id" and "services.csv" in missing[0].origin
+    assert len(missing) == 1
+    assert missing[0].field == "location_id"
+    assert "services.csv" in missing[0].origin
     async with engine.connect() as conn:
         services = (await conn.execute(select(func.count()).select_from(ServiceRecord))).scalar_one()
         categorised = (
             await conn.execute(select(func.count(func.distinct(ServiceCategory.service_id))))
         ).scalar_one()
-        food = (await conn.execute(
-            text("SELECT count(*) FROM service_categories WHERE category_code = 'food-insecurity'")
-        )).scalar_one()
-        located = (await conn.execute(text(
-            "SELECT count(*) FROM hsds_locations WHERE latitude IS NOT NULL AND time_zone IS NOT NULL"
-        ))).scalar_one()
-        approximate = (await conn.execute(text(
-            "SELECT count(*) FROM hsds_locations WHERE coordinates_approximate AND geocode_method = 'zip-centroid'"
-        ))).scalar_one()
-        spanish = (await conn.execute(text("SELECT count(*) FROM hsds_languages WHERE code = 'es'"))).scalar_one()
+        food = (
+            await conn.execute(
+                text("SELECT count(*) FROM service_categories WHERE category_code = 'food-insecurity'")
+            )
+        ).scalar_one()
+        located = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM hsds_locations WHERE latitude IS NOT NULL AND time_zone IS NOT NULL"
+                )
+            )
+        ).scalar_one()
+        approximate = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM hsds_locations "
+                    "WHERE coordinates_approximate AND geocode_method = 'zip-centroid'"
+                )
+            )
+        ).scalar_one()
+        spanish = (
+            await conn.execute(text("SELECT count(*) FROM hsds_languages WHERE code = 'es'"))
+        ).scalar_one()
     assert services == 1876
     assert categorised / services > 0.75, "most services get a need category from their taxonomy terms"
     assert food > 100
     # 1,349 locations have coordinates in the source; the rest get their ZIP's centroid where it is known.
-    assert located > 1349 and approximate == located - 1349
+    assert located > 1349
+    assert approximate == located - 1349
     assert spanish > 300, "'Spanish' in the export becomes ISO 639-1 'es'"
 
     again = await import_source(engine, str(BALTIMORE), source_name="baltimore")
@@ -90,9 +114,13 @@ async def test_ids_follow_the_stable_id_rule(engine: AsyncEngine, tmp_path: Path
     await import_source(engine, str(folder), source_name="copy of examples")
     service_id = json.loads((EXAMPLES / "service_full.json").read_text())["id"]
     async with engine.connect() as conn:
-        rows = (await conn.execute(
-            select(ServiceRecord.id, ServiceRecord.source_record_id).where(ServiceRecord.source_record_id == service_id)
-        )).all()
+        rows = (
+            await conn.execute(
+                select(ServiceRecord.id, ServiceRecord.source_record_id).where(
+                    ServiceRecord.source_record_id == service_id
+                )
+            )
+        ).all()
     ids = {row.id for row in rows}
     # The first source keeps its own UUID; the second cannot, so it gets the UUID5 of the rule.
     expected = uuid.uuid5(NAMESPACE, f"{DEFAULT_NETWORK_ID}/copy of examples/service/{service_id}")
@@ -114,12 +142,14 @@ async def test_reimport_updates_in_place_and_deactivates_what_left_the_source(
     assert second.created == 0
     assert second.deactivated >= 1
     async with engine.connect() as conn:
-        name = (await conn.execute(
-            select(ServiceRecord.name).where(ServiceRecord.id == uuid.UUID(service["id"]))
-        )).scalar_one()
-        document = (await conn.execute(
-            text("SELECT active FROM hsds_required_documents WHERE source_record_id = :id"), {"id": gone}
-        )).one()
+        name = (
+            await conn.execute(select(ServiceRecord.name).where(ServiceRecord.id == uuid.UUID(service["id"])))
+        ).scalar_one()
+        document = (
+            await conn.execute(
+                text("SELECT active FROM hsds_required_documents WHERE source_record_id = :id"), {"id": gone}
+            )
+        ).one()
     assert name == "Community Counselling (renamed)"
     assert not document.active, "a record gone from the source stays, marked inactive"
 
@@ -127,13 +157,16 @@ async def test_reimport_updates_in_place_and_deactivates_what_left_the_source(
 async def test_a_dry_run_reports_and_changes_nothing(engine: AsyncEngine) -> None:
     before = await snapshot(engine)
     summary = await import_source(engine, str(BALTIMORE), source_name="baltimore", dry_run=True)
-    assert summary.dry_run and summary.by_kind["service"].created == 1876
+    assert summary.dry_run
+    assert summary.by_kind["service"].created == 1876
     assert await snapshot(engine) == before
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(ImportRun))).scalar_one() == 0
 
 
-async def test_an_unreadable_source_fails_clearly_and_changes_nothing(engine: AsyncEngine, tmp_path: Path) -> None:
+async def test_an_unreadable_source_fails_clearly_and_changes_nothing(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
     before = await snapshot(engine)
     with pytest.raises(SourceUnreadable):
         await import_source(engine, str(tmp_path / "does-not-exist"))
@@ -160,11 +193,14 @@ def interrupt_at(phase: str, after_calls: int) -> Any:
 
 
 @pytest.mark.parametrize("phase", ["read", "swap"])
-async def test_an_interrupted_first_import_leaves_the_directory_empty(engine: AsyncEngine, phase: str) -> None:
+async def test_an_interrupted_first_import_leaves_the_directory_empty(
+    engine: AsyncEngine, phase: str
+) -> None:
     before = await snapshot(engine)
     with pytest.raises(Interrupt):
-        await import_source(engine, str(BALTIMORE), source_name="baltimore", batch_size=500,
-                            progress=interrupt_at(phase, 5))
+        await import_source(
+            engine, str(BALTIMORE), source_name="baltimore", batch_size=500, progress=interrupt_at(phase, 5)
+        )
     assert await snapshot(engine) == before
     async with engine.connect() as conn:
         statuses = (await conn.execute(select(ImportRun.status))).scalars().all()
@@ -185,6 +221,7 @@ async def test_an_interrupted_reimport_restores_the_previous_directory_exactly(
         content = (folder / name).read_text(encoding="utf-8")
         (folder / name).write_text(content.replace("Provides", "Offers"), encoding="utf-8")
     with pytest.raises(Interrupt):
-        await import_source(engine, str(folder), source_name="baltimore", batch_size=50,
-                            progress=interrupt_at("swap", 3))
+        await import_source(
+            engine, str(folder), source_name="baltimore", batch_size=50, progress=interrupt_at("swap", 3)
+        )
     assert await snapshot(engine) == before

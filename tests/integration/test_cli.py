@@ -24,7 +24,11 @@ def run_cli(args: list[str], database_url: str, **env: str) -> subprocess.Comple
     environment = {**os.environ, "REFERRAL_HUB_DATABASE_URL": database_url, **env}
     return subprocess.run(
         [sys.executable, "-m", "referral_hub.cli", *args],
-        capture_output=True, text=True, env=environment, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
     )
 
 
@@ -39,8 +43,9 @@ def test_import_prints_a_json_summary_with_counts_and_rejections(database_url: s
     assert summary["by_kind"]["service"]["created"] == 1876
     assert summary["rejected"] == sum(1 for i in summary["issues"] if i["severity"] == "rejected")
     assert all({"origin", "kind", "reason"} <= set(issue) for issue in summary["issues"])
-    again = json.loads(run_cli(["import", str(BALTIMORE), "--json", "--source-name", "baltimore"],
-                               database_url).stdout)
+    again = json.loads(
+        run_cli(["import", str(BALTIMORE), "--json", "--source-name", "baltimore"], database_url).stdout
+    )
     assert (again["created"], again["updated"], again["deactivated"]) == (0, 0, 0)
 
 
@@ -69,10 +74,16 @@ def test_db_upgrade_creates_the_schema_and_the_need_vocabulary(tmp_path: Path) -
 
 @pytest.mark.anyio
 async def test_an_import_killed_during_its_swap_is_rolled_back_by_the_next_one(sqlite_url: str) -> None:
-    environment = {**os.environ, "REFERRAL_HUB_DATABASE_URL": sqlite_url, "REFERRAL_HUB_IMPORT_BATCH_SIZE": "50"}
+    environment = {
+        **os.environ,
+        "REFERRAL_HUB_DATABASE_URL": sqlite_url,
+        "REFERRAL_HUB_IMPORT_BATCH_SIZE": "50",
+    }
     process = subprocess.Popen(  # noqa: ASYNC220 - the child is the point of the test
         [sys.executable, "-m", "referral_hub.cli", "import", str(BALTIMORE), "--json"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     path = sqlite_path(sqlite_url)
     deadline = time.monotonic() + 120
@@ -89,8 +100,10 @@ async def test_an_import_killed_during_its_swap_is_rolled_back_by_the_next_one(s
         process.wait(timeout=30)
     assert applied >= 500, "the import ended before the test could kill it mid-swap"
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM hsds_taxonomy_terms").fetchone()[0] > 0, "half applied when killed"
-        # Two minutes of silence mark a run as abandoned; the test moves its heartbeat back instead of waiting.
+        assert db.execute("SELECT count(*) FROM hsds_taxonomy_terms").fetchone()[0] > 0, (
+            "half applied when killed"
+        )
+        # Two minutes of silence mark a run as abandoned; the test moves its heartbeat back, not the clock.
         db.execute("UPDATE import_runs SET heartbeat_at = '2000-01-01 00:00:00'")
     engine = create_engine(sqlite_url)
     try:
@@ -99,7 +112,12 @@ async def test_an_import_killed_during_its_swap_is_rolled_back_by_the_next_one(s
         await engine.dispose()
     assert len(recovered) == 1
     with sqlite3.connect(path) as db:
-        for table in ("hsds_taxonomy_terms", "hsds_services", "hsds_organizations", "service_categories",
-                      "import_staged_records"):
-            assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
+        for table in (
+            "hsds_taxonomy_terms",
+            "hsds_services",
+            "hsds_organizations",
+            "service_categories",
+            "import_staged_records",
+        ):
+            assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
         assert db.execute("SELECT status FROM import_runs").fetchone()[0] == "aborted"

@@ -41,7 +41,7 @@ shutil.rmtree(sys.argv[1], ignore_errors=True)
 """
 
 
-class PostgresUnavailable(RuntimeError):  # noqa: N818 - reads as a state, like the message it carries
+class PostgresUnavailable(RuntimeError):
     """No PostgreSQL server can be had for the tests; the message says why."""
 
 

@@ -18,7 +18,7 @@ SECRETS = {"POSTGRES_PASSWORD": "pgLocalOnly123", "MEILI_MASTER_KEY": "meiliLoca
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
 
 
-class MissingVariable(LookupError):  # noqa: N818 - mirrors compose's own "required variable" failure
+class MissingVariable(LookupError):
     pass
 
 

@@ -83,10 +83,16 @@ BROKEN = {
     "last_modified not a date-time": ("service_full.json", "service", _set(["last_modified"], "2023-13-45")),
     "nested phone without number": ("service_full.json", "service", _set(["phones", 0, "number"], _DELETE)),
     "nested address type unknown": (
-        "location.json", "location", _set(["addresses", 0, "address_type"], "home")
+        "location.json",
+        "location",
+        _set(["addresses", 0, "address_type"], "home"),
     ),
     "schedule freq unknown": ("service_full.json", "service", _set(["schedules", 0, "freq"], "DAILY")),
-    "organization without description": ("organization_full.json", "organization", _set(["description"], _DELETE)),
+    "organization without description": (
+        "organization_full.json",
+        "organization",
+        _set(["description"], _DELETE),
+    ),
     "location without location_type": ("location.json", "location", _set(["location_type"], _DELETE)),
     "latitude as text": ("location.json", "location", _set(["latitude"], "39.3")),
     "taxonomy term without name": ("taxonomy_term.json", "taxonomy_term", _set(["name"], _DELETE)),
@@ -104,11 +110,18 @@ def test_both_reject_broken_records(case: str, strict: StrictValidator) -> None:
 
 
 def test_a_bad_optional_value_is_dropped_and_named_while_the_record_survives() -> None:
-    data = {"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Food pantry", "status": "active",
-            "email": "not-an-email", "url": "www.example.org"}
+    data = {
+        "id": "ac148810-d857-441c-9679-408f346de14b",
+        "name": "Food pantry",
+        "status": "active",
+        "email": "not-an-email",
+        "url": "www.example.org",
+    }
     dropped = check_record("service", data, repair=True)
-    assert dict(dropped) == {"email": "not an e-mail address",
-                             "url": "not an absolute URI (such as https://example.org)"}
+    assert dict(dropped) == {
+        "email": "not an e-mail address",
+        "url": "not an absolute URI (such as https://example.org)",
+    }
     assert data == {"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Food pantry", "status": "active"}
 
 
