@@ -1,0 +1,1 @@
+"""Benchmarks of referral_hub: they print figures and are not part of the test suite."""
