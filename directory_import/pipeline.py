@@ -1,10 +1,11 @@
 """Import a directory source: read, resolve ids, check, enrich and stage; then swap it in.
 
-Staging writes only to `import_staged_records`, in short transactions, so the directory does not
-change until the whole source has been read and checked. The swap then applies the staged rows in
-short transactions too, so the write lock is never held for long and referral traffic goes on;
-each applied row keeps what it replaced, so a swap that fails, is interrupted or loses its process
-is rolled back (by itself, or by the next import) and the directory is left as it was.
+Staging writes the changes to a private temporary file, so the directory does not change until
+the whole source has been read and checked. The swap then applies them in short transactions, so
+the write lock is never held for long and referral traffic goes on; each transaction logs what it
+replaced (`import_undo`) and marks what it created with the run's id, so a swap that fails, is
+interrupted or loses its process is rolled back (by itself, or by the next import or server start)
+and the directory is left as it was.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class ImportJob:
         self.batch_size = batch_size
         self.progress = progress
         self.summary = ImportSummary(source_name=source_name, format=format_name, dry_run=dry_run)
-        self.resolver = IdResolver(network_id, source_name)
+        self.resolver = IdResolver(network_id, source_name, self._known_id)
         self.source_id: uuid.UUID | None = None
         self.run_id: uuid.UUID | None = None
         self.existing: dict[str, dict[str, store.ExistingRecord]] = {}
@@ -97,8 +98,8 @@ class ImportJob:
         self.changed_address_locations: set[uuid.UUID] = set()
         self.categories = CategoryIndex(enricher.category_matcher)
         self.existing_categories: dict[uuid.UUID, frozenset[str]] = {}
-        self.buffer: list[dict[str, Any]] = []
-        self.seq = itertools.count(1)
+        self.stage = store.StageFile()
+        self.last_touch = time.monotonic()
 
     # -- setup -------------------------------------------------------------------------------------
 
@@ -110,14 +111,15 @@ class ImportJob:
         if self.source_id is not None:
             async with self.engine.connect() as conn:
                 for kind in RECORD_MODELS:
-                    existing = await store.load_existing(conn, self.source_id, kind)
-                    self.existing[kind] = existing
-                    for source_record_id, record in existing.items():
-                        self.resolver.remember(kind, source_record_id, record.id)
+                    self.existing[kind] = await store.load_existing(conn, self.source_id, kind)
                 self.existing_categories = await store.load_service_categories(conn, self.source_id)
             if not self.dry_run:
                 self.run_id = await store.start_run(self.engine, self.network_id, self.source_id, format_name)
                 self.summary.run_id = str(self.run_id)
+
+    def _known_id(self, kind: str, source_id: str) -> uuid.UUID | None:
+        record = self.existing.get(kind, {}).get(source_id)
+        return None if record is None else record.id
 
     async def _mark_taken(self, batch: list[SourceRecord]) -> None:
         """Find, for one batch, the UUID source ids that another source already uses."""
@@ -131,7 +133,7 @@ class ImportJob:
             )
             for kind, source_id in refs:
                 own = as_uuid(source_id)
-                if own is not None and source_id not in self.resolver.known.get(kind, {}):
+                if own is not None and self._known_id(kind, source_id) is None:
                     candidates[kind].add(own)
         if not candidates:
             return
@@ -164,11 +166,10 @@ class ImportJob:
                 else:
                     self._take(item)
             read += len(batch)
-            await self._flush(force=False)
+            await self._keep_alive()
             if self.progress is not None:
                 self.progress("read", read, None)
         await self._finish_stream()
-        await self._flush(force=True)
 
     def _reject(
         self, record: SourceRecord, field: str | None, reason: str, severity: Severity = "rejected"
@@ -268,22 +269,13 @@ class ImportJob:
         if self.dry_run:
             return
         data["_meta"] = {"source_record_id": source_id, "content_hash": digest}
-        self.buffer.append(
-            {
-                "run_id": self.run_id,
-                "seq": next(self.seq),
-                "kind": kind,
-                "record_id": record_id,
-                "action": action,
-                "payload": store.encode_payload(data),
-            }
-        )
+        self.stage.add(kind, record_id, action, store.encode_payload(data))
 
-    async def _flush(self, *, force: bool) -> None:
-        if self.buffer and (force or len(self.buffer) >= self.batch_size):
-            assert self.run_id is not None
-            await store.stage(self.engine, self.run_id, self.buffer)
-            self.buffer = []
+    async def _keep_alive(self) -> None:
+        """Tell other processes this run is alive (a silent run is taken for dead after two minutes)."""
+        if self.run_id is not None and time.monotonic() - self.last_touch > 10:
+            await store.touch_run(self.engine, self.run_id)
+            self.last_touch = time.monotonic()
 
     async def _finish_stream(self) -> None:
         for location_id, pending in self.pending_locations.items():
@@ -311,7 +303,7 @@ class ImportJob:
                     )
                 )
             self._stage("location", pending.source_id, location_id, pending.fields, pending.content_hash)
-            await self._flush(force=False)
+            await self._keep_alive()
         for kind, source_id, field, target, text in self.forward_refs:
             if text not in self.seen[target]:
                 self.summary.report(
@@ -329,30 +321,12 @@ class ImportJob:
                 if record.active and source_record_id not in self.seen[kind]:
                     self.summary.count(kind, "deactivated")
                     if not self.dry_run:
-                        self.buffer.append(
-                            {
-                                "run_id": self.run_id,
-                                "seq": next(self.seq),
-                                "kind": kind,
-                                "record_id": record.id,
-                                "action": "deactivate",
-                                "payload": None,
-                            }
-                        )
-                        await self._flush(force=False)
+                        self.stage.add(kind, record.id, "deactivate")
+        if self.dry_run:
+            return
         for service_id, codes in self.categories.service_categories().items():
-            if self.existing_categories.get(service_id, frozenset()) != codes and not self.dry_run:
-                self.buffer.append(
-                    {
-                        "run_id": self.run_id,
-                        "seq": next(self.seq),
-                        "kind": "service",
-                        "record_id": service_id,
-                        "action": "categories",
-                        "payload": msgspec.msgpack.encode(sorted(codes)),
-                    }
-                )
-                await self._flush(force=False)
+            if self.existing_categories.get(service_id, frozenset()) != codes:
+                self.stage.add("service", service_id, "categories", msgspec.msgpack.encode(sorted(codes)))
 
 
 async def import_source(
@@ -388,21 +362,20 @@ async def import_source(
             batch_size=batch_size,
             progress=progress,
         )
-        await job.prepare(name, opened.reader.format_name)
         try:
-            await job.consume(iter(opened.reader.records()))
-        except BaseException as exc:
+            await job.prepare(name, opened.reader.format_name)
+            try:
+                await job.consume(iter(opened.reader.records()))
+            except BaseException as exc:
+                if job.run_id is not None:
+                    status = "failed" if isinstance(exc, Exception) else "aborted"
+                    await store.end_run(engine, job.run_id, status, type(exc).__name__)
+                raise
             if job.run_id is not None:
-                await store.abort_run(
-                    engine,
-                    job.run_id,
-                    "failed" if isinstance(exc, Exception) else "aborted",
-                    type(exc).__name__,
-                )
-            raise
-    if job.run_id is not None:
-        job.summary.seconds = round(time.perf_counter() - started, 3)
-        await store.begin_swap(engine, job.run_id, job.summary)
-        await store.swap(engine, job.run_id, batch_size=batch_size, progress=progress)
+                job.summary.seconds = round(time.perf_counter() - started, 3)
+                await store.begin_swap(engine, job.run_id, job.summary)
+                await store.swap(engine, job.run_id, job.stage, batch_size=batch_size, progress=progress)
+        finally:
+            job.stage.close()
     job.summary.seconds = round(time.perf_counter() - started, 3)
     return job.summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 # Namespace of every UUID5 directory id: uuid5(NAMESPACE, "network/source name/object type/source id").
 NAMESPACE = uuid.UUID("2c4f7a6e-93b1-5d0e-8a8f-5e1d3b9f4c21")
@@ -24,34 +24,26 @@ def derived_id(network_id: uuid.UUID, source_name: str, kind: str, source_id: st
 class IdResolver:
     """Turns (kind, source id) into the directory id, the same way every time for one source.
 
-    `known` holds the ids this source already has (from earlier imports), `taken` the UUIDs that other
-    sources own; the pipeline fills `taken` in batches before it resolves a batch of records.
+    `known` answers the ids this source already has (from earlier imports); `taken` holds the UUIDs
+    that other sources own, filled in batches by the pipeline before it resolves a batch of records.
     """
 
-    def __init__(self, network_id: uuid.UUID, source_name: str) -> None:
+    def __init__(
+        self, network_id: uuid.UUID, source_name: str, known: Callable[[str, str], uuid.UUID | None]
+    ) -> None:
         self.network_id = network_id
         self.source_name = source_name
-        self.known: dict[str, dict[str, uuid.UUID]] = {}
+        self.known = known
         self.taken: dict[str, set[uuid.UUID]] = {}
-        self._resolved: dict[str, dict[str, uuid.UUID]] = {}
-
-    def remember(self, kind: str, source_id: str, record_id: uuid.UUID) -> None:
-        self.known.setdefault(kind, {})[source_id] = record_id
 
     def mark_taken(self, kind: str, ids: Iterable[uuid.UUID]) -> None:
         self.taken.setdefault(kind, set()).update(ids)
 
     def resolve(self, kind: str, source_id: str) -> uuid.UUID:
-        cache = self._resolved.setdefault(kind, {})
-        found = cache.get(source_id)
+        found = self.known(kind, source_id)
         if found is not None:
             return found
-        found = self.known.get(kind, {}).get(source_id)
-        if found is None:
-            own = as_uuid(source_id)
-            if own is not None and own not in self.taken.get(kind, ()):
-                found = own
-            else:
-                found = derived_id(self.network_id, self.source_name, kind, source_id)
-        cache[source_id] = found
-        return found
+        own = as_uuid(source_id)
+        if own is not None and own not in self.taken.get(kind, ()):
+            return own
+        return derived_id(self.network_id, self.source_name, kind, source_id)

@@ -1,16 +1,19 @@
-"""The database side of an import: existing ids, import runs, staged rows and the swap."""
+"""The database side of an import: existing ids, import runs, the swap and its undo log."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import struct
+import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -21,7 +24,7 @@ from referral_hub.directory.models import (
     RECORD_MODELS,
     DirectorySource,
     ImportRun,
-    ImportStagedRecord,
+    ImportUndo,
     ServiceCategory,
 )
 
@@ -164,7 +167,7 @@ async def start_run(
             await conn.execute(
                 select(runs.c.id).where(
                     runs.c.source_id == source_id,
-                    runs.c.status.in_(("staging", "swapping")),
+                    runs.c.status.in_(("staging", "swapping", "rolling_back")),
                     runs.c.heartbeat_at > utcnow() - ABANDONED_AFTER,
                 )
             )
@@ -192,13 +195,48 @@ class ImportBusy(RuntimeError):
     """Another process is importing the same source right now."""
 
 
-async def stage(engine: AsyncEngine, run_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
-    """Write one batch of staged rows in its own short transaction."""
-    if not rows:
-        return
-    async with engine.begin() as conn:
-        await conn.execute(insert(core_table(ImportStagedRecord)), rows)
-        await _heartbeat(conn, run_id)
+class StagedEntry(msgspec.Struct, array_like=True, gc=False):
+    """One change waiting for the swap: create, update, deactivate, or a service's categories."""
+
+    seq: int
+    kind: str
+    record_id: str
+    action: str
+    payload: bytes | None = None
+
+
+class StageFile:
+    """The staged changes of one run, in a private temporary file (they never need the database:
+    a run that does not finish is rolled back, never rolled forward)."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(StagedEntry)
+        self._seq = itertools.count(1)
+        self.count = 0
+
+    def add(self, kind: str, record_id: uuid.UUID, action: str, payload: bytes | None = None) -> None:
+        data = self._encoder.encode(StagedEntry(next(self._seq), kind, str(record_id), action, payload))
+        self._file.write(struct.pack("<I", len(data)))
+        self._file.write(data)
+        self.count += 1
+
+    def batches(self, size: int) -> Iterator[list[StagedEntry]]:
+        self._file.flush()
+        self._file.seek(0)
+        batch: list[StagedEntry] = []
+        while header := self._file.read(4):
+            (length,) = struct.unpack("<I", header)
+            batch.append(self._decoder.decode(self._file.read(length)))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def close(self) -> None:
+        self._file.close()
 
 
 async def _heartbeat(conn: AsyncConnection, run_id: uuid.UUID, **values: Any) -> None:
@@ -206,12 +244,13 @@ async def _heartbeat(conn: AsyncConnection, run_id: uuid.UUID, **values: Any) ->
     await conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow(), **values))
 
 
-async def abort_run(engine: AsyncEngine, run_id: uuid.UUID, status: str, error: str | None) -> None:
-    """Drop what was staged; the directory never saw any of it."""
+async def touch_run(engine: AsyncEngine, run_id: uuid.UUID) -> None:
     async with engine.begin() as conn:
-        await conn.execute(
-            delete(core_table(ImportStagedRecord)).where(core_table(ImportStagedRecord).c.run_id == run_id)
-        )
+        await _heartbeat(conn, run_id)
+
+
+async def end_run(engine: AsyncEngine, run_id: uuid.UUID, status: str, error: str | None) -> None:
+    async with engine.begin() as conn:
         await _heartbeat(conn, run_id, status=status, error=error, finished_at=utcnow())
 
 
@@ -230,39 +269,30 @@ def _upsert(conn: AsyncConnection, table: Table) -> Any:
 
 
 async def swap(
-    engine: AsyncEngine, run_id: uuid.UUID, *, batch_size: int, progress: ProgressFn | None = None
+    engine: AsyncEngine,
+    run_id: uuid.UUID,
+    stage: StageFile,
+    *,
+    batch_size: int,
+    progress: ProgressFn | None = None,
 ) -> None:
-    """Apply the staged rows in short transactions, keeping what each one replaced.
+    """Apply the staged changes in short transactions, logging what each one replaced.
 
-    Any failure or interruption rolls the applied rows back before it propagates, so the directory
-    ends either fully imported or as it was.
+    Any failure or interruption rolls the run back before it propagates, so the directory ends
+    either fully imported or as it was.
     """
-    staged = core_table(ImportStagedRecord)
     runs = core_table(ImportRun)
     async with engine.connect() as conn:
         run = (await conn.execute(select(runs).where(runs.c.id == run_id))).one()
-        total = (await conn.execute(select(func.count()).where(staged.c.run_id == run_id))).scalar_one()
     done = 0
     try:
-        while True:
+        for batch in stage.batches(batch_size):
             async with engine.begin() as conn:
-                rows = (
-                    await conn.execute(
-                        select(
-                            staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.payload
-                        )
-                        .where(staged.c.run_id == run_id, staged.c.applied.is_(False))
-                        .order_by(staged.c.seq)
-                        .limit(batch_size)
-                    )
-                ).all()
-                if not rows:
-                    break
-                await _apply(conn, run, rows)
+                await _apply(conn, run, batch)
                 await _heartbeat(conn, run_id)
-            done += len(rows)
+            done += len(batch)
             if progress is not None:
-                progress("swap", done, total)
+                progress("swap", done, stage.count)
     except BaseException as exc:
         status = "failed" if isinstance(exc, Exception) else "aborted"
         await asyncio.shield(rollback(engine, run_id, status=status, error=type(exc).__name__))
@@ -272,80 +302,68 @@ async def swap(
         await _heartbeat(conn, run_id, status="completed", finished_at=now)
         sources = core_table(DirectorySource)
         await conn.execute(update(sources).where(sources.c.id == run.source_id).values(last_imported_at=now))
-    await _clear_stage(engine, run_id, batch_size)
-
-
-async def _clear_stage(engine: AsyncEngine, run_id: uuid.UUID, batch_size: int) -> None:
-    staged = core_table(ImportStagedRecord)
-    while True:
-        async with engine.begin() as conn:
-            last = (
-                await conn.execute(
-                    select(staged.c.seq)
-                    .where(staged.c.run_id == run_id)
-                    .order_by(staged.c.seq)
-                    .offset(batch_size * 5)
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            condition = staged.c.run_id == run_id
-            if last is not None:
-                condition = and_(condition, staged.c.seq < last)
-            await conn.execute(delete(staged).where(condition))
-        if last is None:
-            return
+        undo = core_table(ImportUndo)
+        await conn.execute(delete(undo).where(undo.c.run_id == run_id))
 
 
 async def rollback(engine: AsyncEngine, run_id: uuid.UUID, *, status: str, error: str | None) -> None:
-    """Undo every applied row of a run, newest first, in short transactions; resumable."""
-    staged = core_table(ImportStagedRecord)
+    """Put back what a run replaced (newest first), then delete what it created; resumable."""
+    undo = core_table(ImportUndo)
     async with engine.begin() as conn:
         await _heartbeat(conn, run_id, status="rolling_back")
     while True:
         async with engine.begin() as conn:
             rows = (
                 await conn.execute(
-                    select(staged.c.seq, staged.c.kind, staged.c.record_id, staged.c.action, staged.c.undo)
-                    .where(staged.c.run_id == run_id, staged.c.applied.is_(True))
-                    .order_by(staged.c.seq.desc())
-                    .limit(2000)
+                    select(undo.c.seq, undo.c.kind, undo.c.record_id, undo.c.action, undo.c.snapshot)
+                    .where(undo.c.run_id == run_id)
+                    .order_by(undo.c.seq.desc())
+                    .limit(1000)
                 )
             ).all()
             if not rows:
                 break
             await _undo(conn, rows)
-            await conn.execute(
-                update(staged)
-                .where(staged.c.run_id == run_id, staged.c.seq.in_([r.seq for r in rows]))
-                .values(applied=False, undo=None)
-            )
+            await conn.execute(delete(undo).where(undo.c.run_id == run_id, undo.c.seq >= rows[-1].seq))
             await _heartbeat(conn, run_id)
-    await abort_run(engine, run_id, status, error)
+    # Children before parents, in case a database enforces links between them.
+    for kind in reversed(list(RECORD_MODELS)):
+        table = table_of(kind)
+        while True:
+            async with engine.begin() as conn:
+                ids = (
+                    (
+                        await conn.execute(
+                            select(table.c.id).where(table.c.last_run_id == run_id).limit(MAX_IN)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                if not ids:
+                    break
+                await conn.execute(delete(table).where(table.c.id.in_(ids)))
+                await _heartbeat(conn, run_id)
+    await end_run(engine, run_id, status, error)
 
 
-_snapshot_encoder = msgspec.msgpack.Encoder()
-
-
-async def _apply(conn: AsyncConnection, run: Any, rows: Sequence[Any]) -> None:
+async def _apply(conn: AsyncConnection, run: Any, batch: list[StagedEntry]) -> None:
     now = utcnow()
     upserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     deactivate: dict[str, list[uuid.UUID]] = defaultdict(list)
     categories: list[tuple[uuid.UUID, list[str]]] = []
-    for row in rows:
-        if row.action in ("create", "update"):
-            upserts[row.kind].append(_row_values(row, run, now))
-        elif row.action == "deactivate":
-            deactivate[row.kind].append(row.record_id)
-        elif row.action == "categories":
-            categories.append((row.record_id, msgspec.msgpack.decode(row.payload, type=list[str])))
-    undo = await _snapshots(conn, rows)
-    staged = core_table(ImportStagedRecord)
-    await conn.execute(
-        update(staged)
-        .where(staged.c.run_id == run.id, staged.c.seq == bindparam("b_seq"))
-        .values(applied=True, undo=bindparam("b_undo")),
-        [{"b_seq": row.seq, "b_undo": undo.get(row.seq)} for row in rows],
-    )
+    for entry in batch:
+        if entry.action in ("create", "update"):
+            upserts[entry.kind].append(_row_values(entry, run, now))
+        elif entry.action == "deactivate":
+            deactivate[entry.kind].append(uuid.UUID(entry.record_id))
+        elif entry.action == "categories":
+            categories.append(
+                (uuid.UUID(entry.record_id), msgspec.msgpack.decode(entry.payload or b"", type=list[str]))
+            )
+    undo = await _snapshots(conn, [e for e in batch if e.action in ("update", "deactivate", "categories")])
+    if undo:
+        await conn.execute(insert(core_table(ImportUndo)), [{"run_id": run.id, **row} for row in undo])
     for kind, values in upserts.items():
         await conn.execute(_upsert(conn, table_of(kind)), values)
     for kind, ids in deactivate.items():
@@ -369,36 +387,51 @@ async def _replace_categories(conn: AsyncConnection, categories: list[tuple[uuid
         await conn.execute(insert(table), values)
 
 
-async def _snapshots(conn: AsyncConnection, rows: Sequence[Any]) -> dict[int, bytes]:
-    """What each staged row is about to replace: the whole previous row, or the previous categories."""
-    by_kind: dict[str, dict[uuid.UUID, list[int]]] = defaultdict(lambda: defaultdict(list))
-    category_rows: dict[uuid.UUID, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.action == "categories":
-            category_rows[row.record_id].append(row.seq)
+async def _snapshots(conn: AsyncConnection, entries: list[StagedEntry]) -> list[dict[str, Any]]:
+    """The undo rows of a batch: each replaced row as it was, or a service's previous categories."""
+    by_kind: dict[str, dict[uuid.UUID, list[StagedEntry]]] = defaultdict(lambda: defaultdict(list))
+    services: dict[uuid.UUID, list[StagedEntry]] = defaultdict(list)
+    for entry in entries:
+        if entry.action == "categories":
+            services[uuid.UUID(entry.record_id)].append(entry)
         else:
-            by_kind[row.kind][row.record_id].append(row.seq)
-    out: dict[int, bytes] = {}
+            by_kind[entry.kind][uuid.UUID(entry.record_id)].append(entry)
+    out: list[dict[str, Any]] = []
+
+    def add(entry: StagedEntry, record_id: uuid.UUID, snapshot: bytes) -> None:
+        out.append(
+            {
+                "seq": entry.seq,
+                "kind": entry.kind,
+                "record_id": record_id,
+                "action": entry.action,
+                "snapshot": snapshot,
+            }
+        )
+
     for kind, ids in by_kind.items():
         table = table_of(kind)
         for chunk in _chunks(list(ids), MAX_IN):
             for previous in (await conn.execute(select(table).where(table.c.id.in_(chunk)))).mappings():
                 encoded = _snapshot_encoder.encode({k: _plain(v) for k, v in previous.items()})
-                for seq in ids[previous["id"]]:
-                    out[seq] = encoded
-    if category_rows:
+                for entry in ids[previous["id"]]:
+                    add(entry, previous["id"], encoded)
+    if services:
         table = core_table(ServiceCategory)
         found: dict[uuid.UUID, list[str]] = defaultdict(list)
-        for chunk in _chunks(list(category_rows), MAX_IN):
+        for chunk in _chunks(list(services), MAX_IN):
             result = await conn.execute(
                 select(table.c.service_id, table.c.category_code).where(table.c.service_id.in_(chunk))
             )
             for service_id, code in result:
                 found[service_id].append(code)
-        for service_id, seqs in category_rows.items():
-            for seq in seqs:
-                out[seq] = _snapshot_encoder.encode(sorted(found.get(service_id, [])))
+        for service_id, service_entries in services.items():
+            for entry in service_entries:
+                add(entry, service_id, _snapshot_encoder.encode(sorted(found.get(service_id, []))))
     return out
+
+
+_snapshot_encoder = msgspec.msgpack.Encoder()
 
 
 def _plain(value: Any) -> Any:
@@ -412,19 +445,13 @@ def _plain(value: Any) -> Any:
 async def _undo(conn: AsyncConnection, rows: Sequence[Any]) -> None:
     for row in rows:  # newest first, so the oldest snapshot of a record is restored last
         if row.action == "categories":
-            codes = msgspec.msgpack.decode(row.undo, type=list[str]) if row.undo else []
+            codes = msgspec.msgpack.decode(row.snapshot, type=list[str])
             await _replace_categories(conn, [(row.record_id, codes)])
             continue
-        table = table_of(row.kind)
-        if row.undo is None:
-            await conn.execute(delete(table).where(table.c.id == row.record_id))
-            continue
         converters = _converters_for(row.kind)
-        previous = _decoder.decode(row.undo)
-        values = {
-            name: converters[name](value) if name in converters else value for name, value in previous.items()
-        }
-        await conn.execute(_upsert(conn, table).values(values))
+        previous = _decoder.decode(row.snapshot)
+        values = {name: converters[name](value) for name, value in previous.items() if name in converters}
+        await conn.execute(_upsert(conn, table_of(row.kind)).values(values))
 
 
 def _converters_for(kind: str) -> dict[str, Callable[[Any], Any]]:
@@ -434,10 +461,9 @@ def _converters_for(kind: str) -> dict[str, Callable[[Any], Any]]:
     return converters
 
 
-def _row_values(row: Any, run: Any, now: datetime) -> dict[str, Any]:
-    kind: str = row.kind
-    converters = _converters_for(kind)
-    payload = _decoder.decode(row.payload)
+def _row_values(entry: StagedEntry, run: Any, now: datetime) -> dict[str, Any]:
+    converters = _converters_for(entry.kind)
+    payload = _decoder.decode(entry.payload or b"")
     values: dict[str, Any] = dict.fromkeys(converters)
     for name, value in payload.items():
         convert = converters.get(name)
@@ -445,7 +471,7 @@ def _row_values(row: Any, run: Any, now: datetime) -> dict[str, Any]:
             values[name] = convert(value)
     meta = payload["_meta"]
     values.update(
-        id=row.record_id,
+        id=uuid.UUID(entry.record_id),
         network_id=run.network_id,
         source_id=run.source_id,
         source_record_id=meta["source_record_id"],
@@ -459,7 +485,7 @@ def _row_values(row: Any, run: Any, now: datetime) -> dict[str, Any]:
 
 
 async def recover_interrupted(engine: AsyncEngine) -> list[uuid.UUID]:
-    """Undo what a dead process left half done: its staged rows, or its half-applied swap."""
+    """Roll back what a dead importing process left half done."""
     runs = core_table(ImportRun)
     async with engine.connect() as conn:
         stale = (
@@ -473,7 +499,7 @@ async def recover_interrupted(engine: AsyncEngine) -> list[uuid.UUID]:
     reason = "the importing process stopped before the import ended"
     for run_id, status in stale:
         if status == "staging":
-            await abort_run(engine, run_id, "aborted", reason)
+            await end_run(engine, run_id, "aborted", reason)
         else:
             await rollback(engine, run_id, status="aborted", error=reason)
     return [run_id for run_id, _ in stale]

@@ -143,6 +143,7 @@ def _print_summary(summary: Any) -> None:
 
 
 def _check_schema(settings: Settings) -> bool:
+    from directory_import.store import recover_interrupted  # noqa: PLC0415
     from referral_hub.db.engine import create_engine  # noqa: PLC0415
     from referral_hub.db.migrate import DatabaseBehind, ensure_current  # noqa: PLC0415
 
@@ -150,6 +151,8 @@ def _check_schema(settings: Settings) -> bool:
         engine = create_engine(settings.database.url)
         try:
             await ensure_current(engine, settings.database.url)
+            # An import whose process died left a half-applied swap: put the directory back first.
+            await recover_interrupted(engine)
         finally:
             await engine.dispose()
 

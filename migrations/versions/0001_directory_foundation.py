@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:34:11.088522
+Create Date: 2026-11-24 01:42:37.373332
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_accessibility_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_accessibility', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_accessibility_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_accessibility_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_accessibility_updated_at'), ['updated_at'], unique=False)
 
@@ -124,6 +125,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_addresses_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_addresses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_addresses_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_addresses_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_addresses_updated_at'), ['updated_at'], unique=False)
 
@@ -149,6 +151,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_attributes_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_attributes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_attributes_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index('ix_hsds_attributes_link', ['link_id', 'link_entity'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_attributes_link_id'), ['link_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_attributes_taxonomy_term_id'), ['taxonomy_term_id'], unique=False)
@@ -178,6 +181,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_contacts_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_contacts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_contacts_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_service_at_location_id'), ['service_at_location_id'], unique=False)
@@ -207,6 +211,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_cost_options_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_cost_options', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_cost_options_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_cost_options_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_cost_options_updated_at'), ['updated_at'], unique=False)
 
@@ -229,6 +234,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_funding_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_funding', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_funding_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_funding_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_funding_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_funding_updated_at'), ['updated_at'], unique=False)
@@ -255,6 +261,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_languages_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_languages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_languages_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_languages_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_languages_phone_id'), ['phone_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_languages_service_id'), ['service_id'], unique=False)
@@ -290,6 +297,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_locations_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_locations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_locations_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_locations_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_locations_updated_at'), ['updated_at'], unique=False)
 
@@ -317,6 +325,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_metadata_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_metadata', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_metadata_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_metadata_resource_id'), ['resource_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_metadata_updated_at'), ['updated_at'], unique=False)
 
@@ -340,6 +349,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_organization_identifiers_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_organization_identifiers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_organization_identifiers_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_organization_identifiers_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_organization_identifiers_updated_at'), ['updated_at'], unique=False)
 
@@ -371,6 +381,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_organizations_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_organizations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_organizations_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_organizations_parent_organization_id'), ['parent_organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_organizations_updated_at'), ['updated_at'], unique=False)
 
@@ -400,6 +411,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hsds_phones', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hsds_phones_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hsds_phones_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_service_at_location_id'), ['service_at_location_id'], unique=False)
@@ -426,6 +438,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_programs_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_programs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_programs_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_programs_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_programs_updated_at'), ['updated_at'], unique=False)
 
@@ -448,6 +461,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_required_documents_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_required_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_required_documents_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_required_documents_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_required_documents_updated_at'), ['updated_at'], unique=False)
 
@@ -489,6 +503,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_schedules_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_schedules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_schedules_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_schedules_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_schedules_service_at_location_id'), ['service_at_location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_schedules_service_id'), ['service_id'], unique=False)
@@ -517,6 +532,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_service_areas_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_service_areas', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_service_areas_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_areas_service_at_location_id'), ['service_at_location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_areas_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_areas_updated_at'), ['updated_at'], unique=False)
@@ -540,6 +556,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_service_at_locations_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_service_at_locations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_updated_at'), ['updated_at'], unique=False)
@@ -566,6 +583,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_service_capacities_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_service_capacities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_service_capacities_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_capacities_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_capacities_unit_id'), ['unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_capacities_updated_at'), ['updated_at'], unique=False)
@@ -608,6 +626,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_services_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_services', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_services_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_services_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_services_program_id'), ['program_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_services_updated_at'), ['updated_at'], unique=False)
@@ -632,6 +651,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_taxonomies_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_taxonomies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_taxonomies_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_taxonomies_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_taxonomy_terms',
@@ -658,6 +678,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_taxonomy_terms_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_taxonomy_terms', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_taxonomy_id'), ['taxonomy_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_updated_at'), ['updated_at'], unique=False)
@@ -682,6 +703,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_units_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_units', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_units_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_units_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_urls',
@@ -704,6 +726,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_urls_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_urls', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hsds_urls_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_urls_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_urls_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_urls_updated_at'), ['updated_at'], unique=False)
@@ -728,17 +751,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_import_runs_source_id'), ['source_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_runs_status'), ['status'], unique=False)
 
-    op.create_table('import_staged_records',
+    op.create_table('import_undo',
     sa.Column('run_id', sa.Uuid(), nullable=False),
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('record_id', sa.Uuid(), nullable=False),
     sa.Column('action', sa.String(length=12), nullable=False),
-    sa.Column('payload', sa.LargeBinary(), nullable=True),
-    sa.Column('applied', sa.Boolean(), nullable=False),
-    sa.Column('undo', sa.LargeBinary(), nullable=True),
-    sa.ForeignKeyConstraint(['run_id'], ['import_runs.id'], name=op.f('fk_import_staged_records_run_id_import_runs'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('run_id', 'seq', name=op.f('pk_import_staged_records'))
+    sa.Column('snapshot', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['import_runs.id'], name=op.f('fk_import_undo_run_id_import_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('run_id', 'seq', name=op.f('pk_import_undo'))
     )
     op.create_table('listing_overlays',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -802,7 +823,7 @@ def downgrade() -> None:
 
     op.drop_table('service_categories')
     op.drop_table('listing_overlays')
-    op.drop_table('import_staged_records')
+    op.drop_table('import_undo')
     with op.batch_alter_table('import_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_runs_status'))
         batch_op.drop_index(batch_op.f('ix_import_runs_source_id'))
@@ -812,44 +833,52 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hsds_urls_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_urls_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_urls_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_urls_last_run_id'))
 
     op.drop_table('hsds_urls')
     with op.batch_alter_table('hsds_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_units_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_hsds_units_last_run_id'))
 
     op.drop_table('hsds_units')
     with op.batch_alter_table('hsds_taxonomy_terms', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_taxonomy_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_last_run_id'))
 
     op.drop_table('hsds_taxonomy_terms')
     with op.batch_alter_table('hsds_taxonomies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_taxonomies_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_hsds_taxonomies_last_run_id'))
 
     op.drop_table('hsds_taxonomies')
     with op.batch_alter_table('hsds_services', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_services_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_services_program_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_services_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_services_last_run_id'))
 
     op.drop_table('hsds_services')
     with op.batch_alter_table('hsds_service_capacities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_unit_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_service_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_last_run_id'))
 
     op.drop_table('hsds_service_capacities')
     with op.batch_alter_table('hsds_service_at_locations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_last_run_id'))
 
     op.drop_table('hsds_service_at_locations')
     with op.batch_alter_table('hsds_service_areas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_service_areas_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_areas_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_areas_service_at_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_service_areas_last_run_id'))
 
     op.drop_table('hsds_service_areas')
     with op.batch_alter_table('hsds_schedules', schema=None) as batch_op:
@@ -857,16 +886,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hsds_schedules_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_schedules_service_at_location_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_schedules_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_schedules_last_run_id'))
 
     op.drop_table('hsds_schedules')
     with op.batch_alter_table('hsds_required_documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_required_documents_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_required_documents_service_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_required_documents_last_run_id'))
 
     op.drop_table('hsds_required_documents')
     with op.batch_alter_table('hsds_programs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_programs_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_programs_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_programs_last_run_id'))
 
     op.drop_table('hsds_programs')
     with op.batch_alter_table('hsds_phones', schema=None) as batch_op:
@@ -875,27 +907,32 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hsds_phones_service_at_location_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_organization_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_phones_last_run_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_contact_id'))
 
     op.drop_table('hsds_phones')
     with op.batch_alter_table('hsds_organizations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_organizations_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_organizations_parent_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_organizations_last_run_id'))
 
     op.drop_table('hsds_organizations')
     with op.batch_alter_table('hsds_organization_identifiers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_organization_identifiers_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_organization_identifiers_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_organization_identifiers_last_run_id'))
 
     op.drop_table('hsds_organization_identifiers')
     with op.batch_alter_table('hsds_metadata', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_metadata_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_metadata_resource_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_metadata_last_run_id'))
 
     op.drop_table('hsds_metadata')
     with op.batch_alter_table('hsds_locations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_locations_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_locations_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_locations_last_run_id'))
 
     op.drop_table('hsds_locations')
     with op.batch_alter_table('hsds_languages', schema=None) as batch_op:
@@ -903,17 +940,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hsds_languages_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_languages_phone_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_languages_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_languages_last_run_id'))
 
     op.drop_table('hsds_languages')
     with op.batch_alter_table('hsds_funding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_funding_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_funding_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_funding_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_funding_last_run_id'))
 
     op.drop_table('hsds_funding')
     with op.batch_alter_table('hsds_cost_options', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_cost_options_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_cost_options_service_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_cost_options_last_run_id'))
 
     op.drop_table('hsds_cost_options')
     with op.batch_alter_table('hsds_contacts', schema=None) as batch_op:
@@ -922,6 +962,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_service_at_location_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_organization_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_contacts_last_run_id'))
 
     op.drop_table('hsds_contacts')
     with op.batch_alter_table('hsds_attributes', schema=None) as batch_op:
@@ -929,16 +970,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hsds_attributes_taxonomy_term_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_attributes_link_id'))
         batch_op.drop_index('ix_hsds_attributes_link')
+        batch_op.drop_index(batch_op.f('ix_hsds_attributes_last_run_id'))
 
     op.drop_table('hsds_attributes')
     with op.batch_alter_table('hsds_addresses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_addresses_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_addresses_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_addresses_last_run_id'))
 
     op.drop_table('hsds_addresses')
     with op.batch_alter_table('hsds_accessibility', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hsds_accessibility_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_accessibility_location_id'))
+        batch_op.drop_index(batch_op.f('ix_hsds_accessibility_last_run_id'))
 
     op.drop_table('hsds_accessibility')
     op.drop_table('network_holidays')

@@ -56,7 +56,7 @@ class ImportRun(Base):
     source_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("directory_sources.id"), index=True)
     format: Mapped[str] = mapped_column(String(32))
     # staging -> swapping -> completed; a failure or interruption: -> rolling_back -> failed | aborted.
-    # A run whose process died is rolled back by the next import (the applied rows keep their undo).
+    # A run whose process died is rolled back by the next import or server start (see import_undo).
     status: Mapped[str] = mapped_column(String(16), index=True)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -67,14 +67,12 @@ class ImportRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class ImportStagedRecord(Base):
-    """A record waiting to be swapped in (create, update, deactivate, categories).
-
-    Once applied it keeps the row it replaced (`undo`), so that a swap that fails or is interrupted
-    is rolled back and the directory is left as it was.
+class ImportUndo(Base):
+    """What a swap replaced: the previous row of an updated or deactivated record, or the previous
+    categories of a service. Rows the run created need none: they carry the run's id and go.
     """
 
-    __tablename__ = "import_staged_records"
+    __tablename__ = "import_undo"
 
     run_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True
@@ -83,9 +81,7 @@ class ImportStagedRecord(Base):
     kind: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     action: Mapped[str] = mapped_column(String(12))
-    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
-    applied: Mapped[bool] = mapped_column(Boolean, default=False)
-    undo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ImportedRecord:
@@ -97,7 +93,8 @@ class ImportedRecord:
     source_record_id: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     content_hash: Mapped[str] = mapped_column(String(32))
-    last_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The import run that last wrote the row; a rolled-back run deletes the rows it created by it.
+    last_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

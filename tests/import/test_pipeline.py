@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from directory_import.pipeline import import_source
 from directory_import.records import SourceUnreadable
 from directory_import.stable_ids import NAMESPACE
-from referral_hub.directory.models import ImportRun, ImportStagedRecord, ServiceCategory, ServiceRecord
+from referral_hub.directory.models import ImportRun, ImportUndo, ServiceCategory, ServiceRecord
 from referral_hub.networks.models import DEFAULT_NETWORK_ID
 
 pytestmark = pytest.mark.anyio
@@ -204,9 +204,9 @@ async def test_an_interrupted_first_import_leaves_the_directory_empty(
     assert await snapshot(engine) == before
     async with engine.connect() as conn:
         statuses = (await conn.execute(select(ImportRun.status))).scalars().all()
-        staged = (await conn.execute(select(func.count()).select_from(ImportStagedRecord))).scalar_one()
+        undo = (await conn.execute(select(func.count()).select_from(ImportUndo))).scalar_one()
     assert statuses == ["aborted"]
-    assert staged == 0
+    assert undo == 0
 
 
 async def test_an_interrupted_reimport_restores_the_previous_directory_exactly(
