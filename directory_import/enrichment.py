@@ -151,11 +151,8 @@ class CategoryIndex:
 
     def _attribute(self, data: dict[str, Any]) -> None:
         term = data.get("taxonomy_term_id")
-        if (
-            term
-            and data.get("link_id")
-            and str(data.get("link_entity", "")).lower() in ("service", "services")
-        ):
+        # By the id, not `link_entity`: exports misname the table (see ImportJob._entity_target).
+        if term and data.get("link_id") in self.services:
             self.service_terms[data["link_id"]].add(term)
 
     def _service(self, data: dict[str, Any]) -> None:

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from directory_import import store
 from directory_import.enrichment import CategoryIndex, Enricher
 from directory_import.formats import open_source
-from directory_import.records import RejectedRecord, SourceRecord
-from directory_import.references import FORWARD_LINKS, SOFT_LINKS, target_kind
+from directory_import.records import KIND_ORDER, RejectedRecord, SourceRecord
+from directory_import.references import ENTITY_LINKS, FORWARD_LINKS, SOFT_LINKS, target_kind
 from directory_import.stable_ids import IdResolver, as_uuid
 from directory_import.summary import ImportSummary, Issue, Severity
 from directory_import.validation import RecordInvalid, StrictValidator, check_record
@@ -91,7 +91,8 @@ class ImportJob:
         self.source_id: uuid.UUID | None = None
         self.run_id: uuid.UUID | None = None
         self.existing: dict[str, dict[str, store.ExistingRecord]] = {}
-        self.seen: dict[str, set[str]] = defaultdict(set)
+        # Records new to this source that the stream has shown; known ones are flagged in `existing`.
+        self.seen_new: dict[str, set[str]] = defaultdict(set)
         self.forward_refs: list[tuple[str, str, str, str, str]] = []
         self.pending_locations: dict[uuid.UUID, _Pending] = {}
         self.location_addresses: dict[uuid.UUID, dict[str, Any]] = {}
@@ -99,6 +100,8 @@ class ImportJob:
         self.categories = CategoryIndex(enricher.category_matcher)
         self.existing_categories: dict[uuid.UUID, frozenset[str]] = {}
         self.stage = store.StageFile()
+        self.deferred: list[SourceRecord] = []
+        self.final_pass = False
         self.last_touch = time.monotonic()
 
     # -- setup -------------------------------------------------------------------------------------
@@ -116,6 +119,17 @@ class ImportJob:
             if not self.dry_run:
                 self.run_id = await store.start_run(self.engine, self.network_id, self.source_id, format_name)
                 self.summary.run_id = str(self.run_id)
+
+    def _seen(self, kind: str, source_id: str) -> bool:
+        record = self.existing.get(kind, {}).get(source_id)
+        return record.seen if record is not None else source_id in self.seen_new[kind]
+
+    def _mark_seen(self, kind: str, source_id: str) -> None:
+        record = self.existing.get(kind, {}).get(source_id)
+        if record is not None:
+            record.seen = True
+        else:
+            self.seen_new[kind].add(source_id)
 
     def _known_id(self, kind: str, source_id: str) -> uuid.UUID | None:
         record = self.existing.get(kind, {}).get(source_id)
@@ -197,19 +211,28 @@ class ImportJob:
 
     def _take_one(self, record: SourceRecord) -> None:
         kind = record.kind
-        if record.source_id in self.seen[kind]:
+        if self._seen(kind, record.source_id):
             self._reject(record, "id", f"a second {kind} with the same id in this source")
             return
         data = dict(record.fields)
         data.pop("id", None)
         for field, value in list(data.items()):
             target = target_kind(kind, field, data)
+            text = str(value)
+            if (kind, field) in ENTITY_LINKS:
+                target = self._entity_target(record, data, field, target, text)
+                if target is None:
+                    return
             if target is None:
                 continue
-            text = str(value)
             if (kind, field) in FORWARD_LINKS:
                 self.forward_refs.append((kind, record.source_id, field, target, text))
-            elif text not in self.seen[target]:
+            elif not self._seen(target, text):
+                if not self.final_pass:
+                    # Its target may still come (an API lists organizations, with their phones, before
+                    # the services those phones belong to): look again when the stream has ended.
+                    self.deferred.append(record)
+                    return
                 reason = f"points at {target} {text!r}, which this source does not contain"
                 if (kind, field) in SOFT_LINKS:
                     self._reject(record, field, reason, "dropped")
@@ -218,9 +241,6 @@ class ImportJob:
                 self._reject(record, field, reason)
                 return
             data[field] = str(self.resolver.resolve(target, text))
-        if kind == "attribute" and "link_id" in data and target_kind(kind, "link_id", data) is None:
-            self._reject(record, "link_entity", f"unknown link_entity {data.get('link_entity')!r}")
-            return
         record_id = self.resolver.resolve(kind, record.source_id)
         data["id"] = str(record_id)
         try:
@@ -231,7 +251,7 @@ class ImportJob:
         except RecordInvalid as exc:
             self._reject(record, exc.field, exc.reason)
             return
-        self.seen[kind].add(record.source_id)
+        self._mark_seen(kind, record.source_id)
         digest = content_hash(data)
         self.categories.observe(kind, data)
         if kind == "address":
@@ -242,6 +262,32 @@ class ImportJob:
         if kind == "location":
             self.enricher.locate(data, None)
         self._stage(kind, record.source_id, record_id, data, digest)
+
+    def _entity_target(
+        self, record: SourceRecord, data: dict[str, Any], field: str, declared: str | None, text: str
+    ) -> str | None:
+        """The kind an attribute's link_id or a metadata's resource_id points at.
+
+        Exports (the official examples among them) sometimes name the wrong table; when the id
+        belongs to exactly one kind of this source, that kind is used and the mismatch reported.
+        """
+        if declared is not None and self._seen(declared, text):
+            return declared
+        if not self.final_pass:
+            self.deferred.append(record)
+            return None
+        entity_field = ENTITY_LINKS[(record.kind, field)]
+        candidates = [kind for kind in KIND_ORDER if self._seen(kind, text)]
+        if len(candidates) != 1:
+            named = data.get(entity_field)
+            self._reject(record, field, f"points at {named!r} {text!r}, which this source does not contain")
+            return None
+        self._reject(
+            record, entity_field,
+            f"{data.get(entity_field)!r} does not hold {text!r}; taken as {candidates[0]!r}", "warning",
+        )
+        # The source's own words stay as they are; only the link is resolved.
+        return candidates[0]
 
     def _note_address(self, record: SourceRecord, data: dict[str, Any], digest: str) -> None:
         location_id = uuid.UUID(data["location_id"]) if data.get("location_id") else None
@@ -278,6 +324,11 @@ class ImportJob:
             self.last_touch = time.monotonic()
 
     async def _finish_stream(self) -> None:
+        self.final_pass = True
+        order = {kind: index for index, kind in enumerate(KIND_ORDER)}
+        for record in sorted(self.deferred, key=lambda r: order[r.kind]):
+            self._take_one(record)
+        self.deferred = []
         for location_id, pending in self.pending_locations.items():
             previous = self.existing.get("location", {}).get(pending.source_id)
             if (
@@ -305,7 +356,7 @@ class ImportJob:
             self._stage("location", pending.source_id, location_id, pending.fields, pending.content_hash)
             await self._keep_alive()
         for kind, source_id, field, target, text in self.forward_refs:
-            if text not in self.seen[target]:
+            if not self._seen(target, text):
                 self.summary.report(
                     Issue(
                         severity="warning",
@@ -318,7 +369,7 @@ class ImportJob:
                 )
         for kind, existing in self.existing.items():
             for source_record_id, record in existing.items():
-                if record.active and source_record_id not in self.seen[kind]:
+                if record.active and not record.seen:
                     self.summary.count(kind, "deactivated")
                     if not self.dry_run:
                         self.stage.add(kind, record.id, "deactivate")

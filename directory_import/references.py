@@ -49,6 +49,9 @@ ENTITY_KINDS: Final[dict[str, str]] = {
     for alias in aliases
 }
 
+# Links whose target kind is named by another field of the record.
+ENTITY_LINKS: Final = {("attribute", "link_id"): "link_entity", ("metadata", "resource_id"): "resource_type"}
+
 # Links whose target may come later in the stream (same kind), checked when the stream ends.
 FORWARD_LINKS: Final = frozenset({("taxonomy_term", "parent_id"), ("organization", "parent_organization_id")})
 
