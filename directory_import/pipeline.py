@@ -368,11 +368,11 @@ class ImportJob:
                     )
                 )
         for kind, existing in self.existing.items():
-            for source_record_id, record in existing.items():
-                if record.active and not record.seen:
+            for known in existing.values():
+                if known.active and not known.seen:
                     self.summary.count(kind, "deactivated")
                     if not self.dry_run:
-                        self.stage.add(kind, record.id, "deactivate")
+                        self.stage.add(kind, known.id, "deactivate")
         if self.dry_run:
             return
         for service_id, codes in self.categories.service_categories().items():

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from directory_import.pipeline import import_source
 from referral_hub.app import create_app
 from referral_hub.db.base import Base
-from referral_hub.db.metadata import target_metadata
 from referral_hub.db.engine import create_engine
+from referral_hub.db.metadata import target_metadata
 from referral_hub.settings import DatabaseSettings, LogSettings, Settings
 
 pytestmark = pytest.mark.anyio
