@@ -309,6 +309,12 @@ def _mark(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def _longest(run: ImportRun) -> str:
+    """The importer's longest swap transaction: how long referral writes could have waited."""
+    value = (run.summary or {}).get("longest_write_ms")
+    return f"{value:,.0f}" if isinstance(value, int | float) else "-"
+
+
 def report(
     services: int, database: str, upgrade: ChildRun, first: ImportRun, second: ImportRun
 ) -> tuple[str, bool]:
@@ -321,6 +327,7 @@ def report(
         ("services/s", f"{rate_first:,.0f}", f"{rate_second:,.0f}"),
         ("ratio to first import", "1.00", f"{ratio:.2f}"),
         ("peak RSS MB", f"{first.child.peak_rss_mb:.0f}", f"{second.child.peak_rss_mb:.0f}"),
+        ("longest write txn ms", _longest(first), _longest(second)),
     ]
     for name in COUNT_NAMES:
         a, b = (total_of(run.counts, name) for run in (first, second))

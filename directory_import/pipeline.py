@@ -283,8 +283,10 @@ class ImportJob:
             self._reject(record, field, f"points at {named!r} {text!r}, which this source does not contain")
             return None
         self._reject(
-            record, entity_field,
-            f"{data.get(entity_field)!r} does not hold {text!r}; taken as {candidates[0]!r}", "warning",
+            record,
+            entity_field,
+            f"{data.get(entity_field)!r} does not hold {text!r}; taken as {candidates[0]!r}",
+            "warning",
         )
         # The source's own words stay as they are; only the link is resolved.
         return candidates[0]
@@ -425,7 +427,10 @@ async def import_source(
             if job.run_id is not None:
                 job.summary.seconds = round(time.perf_counter() - started, 3)
                 await store.begin_swap(engine, job.run_id, job.summary)
-                await store.swap(engine, job.run_id, job.stage, batch_size=batch_size, progress=progress)
+                longest = await store.swap(
+                    engine, job.run_id, job.stage, batch_size=batch_size, progress=progress
+                )
+                job.summary.longest_write_ms = round(longest * 1000, 1)
         finally:
             job.stage.close()
     job.summary.seconds = round(time.perf_counter() - started, 3)

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import struct
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -278,8 +279,11 @@ async def swap(
     *,
     batch_size: int,
     progress: ProgressFn | None = None,
-) -> None:
+) -> float:
     """Apply the staged changes in short transactions, logging what each one replaced.
+
+    Returns the longest of those write transactions, in seconds (the longest the directory's write
+    lock was held).
 
     Any failure or interruption rolls the run back before it propagates, so the directory ends
     either fully imported or as it was.
@@ -288,11 +292,14 @@ async def swap(
     async with engine.connect() as conn:
         run = (await conn.execute(select(runs).where(runs.c.id == run_id))).one()
     done = 0
+    longest = 0.0
     try:
         for batch in stage.batches(batch_size):
+            started = time.perf_counter()
             async with engine.begin() as conn:
                 await _apply(conn, run, batch)
                 await _heartbeat(conn, run_id)
+            longest = max(longest, time.perf_counter() - started)
             done += len(batch)
             if progress is not None:
                 progress("swap", done, stage.count)
@@ -307,6 +314,7 @@ async def swap(
         await conn.execute(update(sources).where(sources.c.id == run.source_id).values(last_imported_at=now))
         undo = core_table(ImportUndo)
         await conn.execute(delete(undo).where(undo.c.run_id == run_id))
+    return longest
 
 
 async def rollback(engine: AsyncEngine, run_id: uuid.UUID, *, status: str, error: str | None) -> None:

@@ -46,6 +46,8 @@ class ImportSummary(msgspec.Struct):
     dropped_fields: int = 0
     warnings: int = 0
     seconds: float = 0.0
+    # The longest write transaction of the swap: how long other writers (referrals) had to wait at most.
+    longest_write_ms: float = 0.0
     by_kind: dict[str, KindCounts] = msgspec.field(default_factory=dict)
     issues: list[Issue] = msgspec.field(default_factory=list)
     issues_not_listed: int = 0

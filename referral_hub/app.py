@@ -61,5 +61,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
+        # Logging is ours (referral_hub.logs), not Litestar's default queue handler on the root logger.
+        logging_config=None,
         debug=False,
     )

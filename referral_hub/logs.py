@@ -38,10 +38,19 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
-    """Route the app's and the server's loggers through one structured handler on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Add one structured handler on stderr to the root logger (once), and set our loggers' level.
+
+    Other handlers on the root logger (a test's log capture, a host's own) are left in place.
+    """
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if isinstance(h, _OurHandler)), None)
+    if handler is None:
+        handler = _OurHandler(sys.stderr)
+        root.addHandler(handler)
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
-    root = logging.getLogger("referral_hub")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    for name in ("referral_hub", "directory_import"):
+        logging.getLogger(name).setLevel(level)
+
+
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler configure_logging installed, so that a second call reuses it."""

@@ -225,3 +225,40 @@ async def test_an_interrupted_reimport_restores_the_previous_directory_exactly(
             engine, str(folder), source_name="baltimore", batch_size=50, progress=interrupt_at("swap", 3)
         )
     assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("folder", "services", "locations"),
+    [
+        ("ilao-legal-aid-hsds-1.1/output", 429, 520),
+        ("ilao-legal-aid-hsds-1.1/output-full-tmp", 429, 520),
+        ("openreferral-sample-hsds-1.1/all_resources", 13, 10),
+    ],
+)
+async def test_legacy_hsds_packages_import(engine: AsyncEngine, folder: str, services: int, locations: int) -> None:
+    summary = await import_source(engine, str(SHARED / "datasets" / folder), source_name=folder)
+    assert summary.format == "hsds-legacy-csv"
+    assert summary.by_kind["service"].created == services
+    assert summary.by_kind["location"].created == locations
+    async with engine.connect() as conn:
+        hours = (await conn.execute(text(
+            "SELECT count(*) FROM hsds_schedules WHERE opens_at IS NOT NULL AND byday IS NOT NULL"
+        ))).scalar_one()
+    if folder.startswith("ilao"):
+        assert hours > 1000, "ILAO's regular schedules arrive with days and times"
+    again = await import_source(engine, str(SHARED / "datasets" / folder), source_name=folder)
+    assert (again.created, again.updated, again.deactivated) == (0, 0, 0)
+
+
+async def test_strict_rejects_what_the_default_repairs(engine: AsyncEngine, tmp_path: Path) -> None:
+    service = json.loads((EXAMPLES / "service_full.json").read_text())
+    service["email"] = "not-an-email"
+    (tmp_path / "service.json").write_text(json.dumps(service))
+    strict = await import_source(engine, str(tmp_path / "service.json"), source_name="s", strict=True,
+                                 dry_run=True)
+    assert strict.by_kind["service"].rejected == 1
+    assert any(i.kind == "service" and i.field == "email" and i.severity == "rejected" for i in strict.issues)
+    lenient = await import_source(engine, str(tmp_path / "service.json"), source_name="s", dry_run=True)
+    assert lenient.by_kind["service"].created == 1
+    assert any(i.field == "email" and i.severity == "dropped" for i in lenient.issues)
+
