@@ -235,7 +235,9 @@ async def test_an_interrupted_reimport_restores_the_previous_directory_exactly(
         ("openreferral-sample-hsds-1.1/all_resources", 13, 10),
     ],
 )
-async def test_legacy_hsds_packages_import(engine: AsyncEngine, folder: str, services: int, locations: int) -> None:
+async def test_legacy_hsds_packages_import(
+    engine: AsyncEngine, folder: str, services: int, locations: int
+) -> None:
     summary = await import_source(engine, str(SHARED / "datasets" / folder), source_name=folder)
     assert summary.format == "hsds-legacy-csv"
     assert summary.by_kind["service"].created == services
