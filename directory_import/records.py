@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import msgspec
 
+# Parents come before children: a reader yields records in this order (within one document a
+# parent before the objects that point at it), so that the pipeline can check references as it streams.
 ObjectKind = Literal[
     "taxonomy",
     "taxonomy_term",
     "organization",
     "organization_identifier",
     "program",
-    "funding",
-    "url",
     "location",
     "address",
     "accessibility",
     "service",
     "service_at_location",
+    "url",
+    "funding",
     "service_area",
     "cost_option",
     "required_document",
@@ -33,33 +35,7 @@ ObjectKind = Literal[
     "metadata",
 ]
 
-# Parents come before children: a reader yields records in this order (within one document a
-# parent before the objects that point at it), so that the pipeline can check references as it streams.
-KIND_ORDER: tuple[ObjectKind, ...] = (
-    "taxonomy",
-    "taxonomy_term",
-    "organization",
-    "organization_identifier",
-    "program",
-    "location",
-    "address",
-    "accessibility",
-    "service",
-    "service_at_location",
-    "url",
-    "funding",
-    "service_area",
-    "cost_option",
-    "required_document",
-    "unit",
-    "service_capacity",
-    "contact",
-    "phone",
-    "schedule",
-    "language",
-    "attribute",
-    "metadata",
-)
+KIND_ORDER: tuple[ObjectKind, ...] = get_args(ObjectKind)
 
 
 class SourceRecord(msgspec.Struct, frozen=True, gc=False):

@@ -672,3 +672,25 @@ def emit_in_order(sources: Sequence[Source]) -> Iterator[Output]:
                         if chosen != output.source_id:
                             output = SourceRecord(output.kind, chosen, output.fields, output.origin)
                 yield output
+
+
+def program_records(rows: Iterable[Row]) -> Iterator[Output]:
+    """Programs as Ohana and HSDS 1.x/2.x export them (id, organization_id, name, ...)."""
+    for row in rows:
+        program_id = row.get("id")
+        if program_id is None:
+            yield row.reject("program", "no id: nothing could point at this program", field="id")
+            continue
+        name = clean_line(row.get("name"))
+        yield record(
+            "program",
+            program_id,
+            {
+                "organization_id": row.get("organization_id"),
+                "name": name,
+                "alternate_name": clean_line(row.get("alternate_name")),
+                # HSDS 3.1 requires a description, which neither format has for programs: the name stands in.
+                "description": clean_text(row.get("description")) or name,
+            },
+            row.origin,
+        )

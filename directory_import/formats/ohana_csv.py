@@ -25,6 +25,7 @@ from directory_import.formats.csv_util import (
     parse_year,
     peek_header,
     phone_records,
+    program_records,
     read_header,
     record,
     require_columns,
@@ -376,24 +377,7 @@ class _Run:
                 )
 
     def programs(self) -> Iterator[Output]:
-        for row in iter_rows(self.path / "programs.csv"):
-            program_id = row.get("id")
-            if program_id is None:
-                yield row.reject("program", "no id: nothing could point at this program", field="id")
-                continue
-            name = clean_line(row.get("name"))
-            yield record(
-                "program",
-                program_id,
-                {
-                    "organization_id": row.get("organization_id"),
-                    "name": name,
-                    "alternate_name": clean_line(row.get("alternate_name")),
-                    # HSDS 3.1 requires a description that Ohana programs do not have.
-                    "description": clean_text(row.get("description")) or name,
-                },
-                row.origin,
-            )
+        yield from program_records(iter_rows(self.path / "programs.csv"))
 
     # --- locations --------------------------------------------------------------------------------
 
