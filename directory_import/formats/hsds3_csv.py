@@ -171,11 +171,12 @@ def _tables(folder: Path) -> list[_Table]:
                     types.pop(name, None)
                 else:
                     types[name] = declared
-            found[path] = _Table(kind, path, types)
+            found[path.resolve()] = _Table(kind, path, types)
     for basename, kind in TABLE_FILES.items():
         path = on_disk.get(basename)
-        if path is not None and path not in found:
-            found[path] = _Table(kind, path, dict(NUMBER_COLUMNS.get(kind, {})))
+        # Keyed by the resolved path: the same file reached through a symlinked folder is one table.
+        if path is not None and path.resolve() not in found:
+            found[path.resolve()] = _Table(kind, path, dict(NUMBER_COLUMNS.get(kind, {})))
     return sorted(found.values(), key=lambda table: (TABLE_ORDER.index(table.kind), table.path.name))
 
 
