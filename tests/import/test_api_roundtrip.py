@@ -106,24 +106,34 @@ async def test_importing_our_own_api_reproduces_the_directory(
         await original.dispose()
 
 
+ROUND_TRIPS = {
+    "service_full.json": "/services/{id}",
+    "organization_full.json": "/organizations/{id}?full_service=true",
+    "service_at_location_full.json": "/service_at_locations/{id}",
+    "taxonomy.json": "/taxonomies/{id}",
+    "taxonomy_term.json": "/taxonomy_terms/{id}",
+}
+
+
 async def test_official_examples_round_trip_through_import_and_the_api(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "examples"
     folder.mkdir()
-    for name in ("service_full.json", "organization_full.json", "taxonomy.json", "taxonomy_term.json"):
+    for name in ROUND_TRIPS:
         shutil.copy(EXAMPLES / name, folder / name)
     summary = await import_source(engine, str(folder), source_name="examples")
     assert summary.rejected == 0
     settings = Settings(database=DatabaseSettings(url=database_url), log=LogSettings(level="WARNING"))
-    expected = json.loads((EXAMPLES / "service_full.json").read_text())
     with LiveServer(settings) as base_url:
         import httpx  # noqa: PLC0415
 
         async with httpx.AsyncClient() as client:
-            response = await client.get(f"{base_url}/services/{expected['id']}")
-    assert response.status_code == 200
-    assert_same(response.json(), expected, "service")
+            for name, route in ROUND_TRIPS.items():
+                expected = json.loads((EXAMPLES / name).read_text())
+                response = await client.get(base_url + route.format(id=expected["id"]))
+                assert response.status_code == 200, name
+                assert_same(response.json(), expected, name)
 
 
 def assert_same(actual: Any, expected: Any, path: str) -> None:

@@ -9,13 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from directory_import.pipeline import import_source
 from directory_import.records import SourceUnreadable
 from directory_import.stable_ids import NAMESPACE
-from referral_hub.directory.models import ImportRun, ImportUndo, ServiceCategory, ServiceRecord
+from referral_hub.directory.models import (
+    ImportRun,
+    ImportUndo,
+    ListingOverlay,
+    ServiceCategory,
+    ServiceRecord,
+)
 from referral_hub.networks.models import DEFAULT_NETWORK_ID
 
 pytestmark = pytest.mark.anyio
@@ -243,9 +249,11 @@ async def test_legacy_hsds_packages_import(
     assert summary.by_kind["service"].created == services
     assert summary.by_kind["location"].created == locations
     async with engine.connect() as conn:
-        hours = (await conn.execute(text(
-            "SELECT count(*) FROM hsds_schedules WHERE opens_at IS NOT NULL AND byday IS NOT NULL"
-        ))).scalar_one()
+        hours = (
+            await conn.execute(
+                text("SELECT count(*) FROM hsds_schedules WHERE opens_at IS NOT NULL AND byday IS NOT NULL")
+            )
+        ).scalar_one()
     if folder.startswith("ilao"):
         assert hours > 1000, "ILAO's regular schedules arrive with days and times"
     again = await import_source(engine, str(SHARED / "datasets" / folder), source_name=folder)
@@ -256,11 +264,38 @@ async def test_strict_rejects_what_the_default_repairs(engine: AsyncEngine, tmp_
     service = json.loads((EXAMPLES / "service_full.json").read_text())
     service["email"] = "not-an-email"
     (tmp_path / "service.json").write_text(json.dumps(service))
-    strict = await import_source(engine, str(tmp_path / "service.json"), source_name="s", strict=True,
-                                 dry_run=True)
+    strict = await import_source(
+        engine, str(tmp_path / "service.json"), source_name="s", strict=True, dry_run=True
+    )
     assert strict.by_kind["service"].rejected == 1
     assert any(i.kind == "service" and i.field == "email" and i.severity == "rejected" for i in strict.issues)
     lenient = await import_source(engine, str(tmp_path / "service.json"), source_name="s", dry_run=True)
     assert lenient.by_kind["service"].created == 1
     assert any(i.field == "email" and i.severity == "dropped" for i in lenient.issues)
 
+
+async def test_imports_never_touch_what_a_cbo_says_about_its_listing(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    folder = examples_folder(tmp_path)
+    await import_source(engine, str(folder), source_name="examples")
+    service = json.loads((folder / "service_full.json").read_text())
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(ListingOverlay).values(
+                network_id=DEFAULT_NETWORK_ID,
+                service_id=uuid.UUID(service["id"]),
+                accepting_referrals=False,
+                capacity_status="waitlist",
+                hours_note="Closed on the 3rd Friday",
+            )
+        )
+    service["name"] = "Community Counselling (new name)"
+    service["description"] = "Imported text changes; the overlay stays."
+    (folder / "service_full.json").write_text(json.dumps(service))
+    summary = await import_source(engine, str(folder), source_name="examples")
+    assert summary.by_kind["service"].updated == 1
+    async with engine.connect() as conn:
+        columns = (ListingOverlay.accepting_referrals, ListingOverlay.capacity_status, ListingOverlay.hours_note)
+        overlay = (await conn.execute(select(*columns))).one()
+    assert tuple(overlay) == (False, "waitlist", "Closed on the 3rd Friday")
