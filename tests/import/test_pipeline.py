@@ -296,6 +296,10 @@ async def test_imports_never_touch_what_a_cbo_says_about_its_listing(
     summary = await import_source(engine, str(folder), source_name="examples")
     assert summary.by_kind["service"].updated == 1
     async with engine.connect() as conn:
-        columns = (ListingOverlay.accepting_referrals, ListingOverlay.capacity_status, ListingOverlay.hours_note)
-        overlay = (await conn.execute(select(*columns))).one()
+        overlay = (
+            await conn.execute(
+                select(ListingOverlay.accepting_referrals, ListingOverlay.capacity_status)
+                .add_columns(ListingOverlay.hours_note)
+            )
+        ).one()
     assert tuple(overlay) == (False, "waitlist", "Closed on the 3rd Friday")
