@@ -89,6 +89,8 @@ class ImportJob:
         self.summary = ImportSummary(source_name=source_name, format=format_name, dry_run=dry_run)
         self.resolver = IdResolver(network_id, source_name, self._known_id)
         self.source_id: uuid.UUID | None = None
+        # Kinds of which another source has records: only their UUIDs can be taken already.
+        self.shared_kinds: set[str] = set()
         self.run_id: uuid.UUID | None = None
         self.existing: dict[str, dict[str, store.ExistingRecord]] = {}
         # Records new to this source that the stream has shown; known ones are flagged in `existing`.
@@ -111,6 +113,10 @@ class ImportJob:
             self.source_id = await store.get_or_create_source(
                 conn, self.network_id, source_name, format_name, create=not self.dry_run
             )
+        async with self.engine.connect() as conn:
+            self.shared_kinds = {
+                kind for kind in RECORD_MODELS if await store.has_other_sources(conn, kind, self.source_id)
+            }
         if self.source_id is not None:
             async with self.engine.connect() as conn:
                 for kind in RECORD_MODELS:
@@ -146,6 +152,8 @@ class ImportJob:
                 if (kind := target_kind(record.kind, field, record.fields)) is not None
             )
             for kind, source_id in refs:
+                if kind not in self.shared_kinds:
+                    continue
                 own = as_uuid(source_id)
                 if own is not None and self._known_id(kind, source_id) is None:
                     candidates[kind].add(own)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:42:37.373332
+Create Date: 2026-11-24 02:10:57.925944
 """
 
 from __future__ import annotations
@@ -95,9 +95,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_accessibility_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_accessibility', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_accessibility_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_accessibility_location_id'), ['location_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_accessibility_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_addresses',
     sa.Column('location_id', sa.Uuid(), nullable=True),
@@ -125,9 +123,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_addresses_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_addresses', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_addresses_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_addresses_location_id'), ['location_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_addresses_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_attributes',
     sa.Column('link_id', sa.Uuid(), nullable=True),
@@ -151,11 +147,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_attributes_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_attributes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_attributes_last_run_id'), ['last_run_id'], unique=False)
-        batch_op.create_index('ix_hsds_attributes_link', ['link_id', 'link_entity'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_attributes_link_id'), ['link_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_attributes_taxonomy_term_id'), ['taxonomy_term_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_attributes_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_contacts',
     sa.Column('organization_id', sa.Uuid(), nullable=True),
@@ -181,12 +174,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_contacts_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_contacts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_contacts_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_service_at_location_id'), ['service_at_location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_contacts_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_contacts_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_cost_options',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -211,9 +202,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_cost_options_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_cost_options', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_cost_options_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_cost_options_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_cost_options_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_funding',
     sa.Column('organization_id', sa.Uuid(), nullable=True),
@@ -234,10 +223,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_funding_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_funding', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_funding_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_funding_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_funding_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_funding_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_languages',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -261,11 +248,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_languages_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_languages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_languages_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_languages_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_languages_phone_id'), ['phone_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_languages_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_languages_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_locations',
     sa.Column('time_zone', sa.String(length=64), nullable=True),
@@ -297,9 +282,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_locations_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_locations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_locations_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_locations_organization_id'), ['organization_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_locations_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_metadata',
     sa.Column('resource_id', sa.Uuid(), nullable=True),
@@ -325,9 +308,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_metadata_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_metadata', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_metadata_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_metadata_resource_id'), ['resource_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_metadata_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_organization_identifiers',
     sa.Column('organization_id', sa.Uuid(), nullable=True),
@@ -349,9 +330,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_organization_identifiers_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_organization_identifiers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_organization_identifiers_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_organization_identifiers_organization_id'), ['organization_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_organization_identifiers_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_organizations',
     sa.Column('name', sa.Text(), nullable=True),
@@ -381,9 +360,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_organizations_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_organizations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_organizations_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_organizations_parent_organization_id'), ['parent_organization_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_organizations_updated_at'), ['updated_at'], unique=False)
+        batch_op.create_index('ix_hsds_organizations_updated_at', ['updated_at'], unique=False)
 
     op.create_table('hsds_phones',
     sa.Column('location_id', sa.Uuid(), nullable=True),
@@ -411,12 +389,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hsds_phones', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hsds_phones_contact_id'), ['contact_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_phones_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_service_at_location_id'), ['service_at_location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_phones_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_phones_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_programs',
     sa.Column('organization_id', sa.Uuid(), nullable=True),
@@ -438,9 +414,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_programs_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_programs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_programs_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_programs_organization_id'), ['organization_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_programs_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_required_documents',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -461,9 +435,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_required_documents_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_required_documents', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_required_documents_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_required_documents_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_required_documents_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_schedules',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -503,11 +475,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_schedules_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_schedules', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_schedules_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_schedules_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_schedules_service_at_location_id'), ['service_at_location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_schedules_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_schedules_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_service_areas',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -532,10 +502,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_service_areas_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_service_areas', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_service_areas_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_areas_service_at_location_id'), ['service_at_location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_areas_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_service_areas_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_service_at_locations',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -556,10 +524,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_service_at_locations_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_service_at_locations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_service_at_locations_updated_at'), ['updated_at'], unique=False)
+        batch_op.create_index('ix_hsds_service_at_locations_updated_at', ['updated_at'], unique=False)
 
     op.create_table('hsds_service_capacities',
     sa.Column('service_id', sa.Uuid(), nullable=True),
@@ -583,10 +550,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_service_capacities_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_service_capacities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_service_capacities_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_capacities_service_id'), ['service_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_service_capacities_unit_id'), ['unit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_service_capacities_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('hsds_services',
     sa.Column('organization_id', sa.Uuid(), nullable=True),
@@ -626,10 +591,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_services_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_services', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_services_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_services_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_services_program_id'), ['program_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_services_updated_at'), ['updated_at'], unique=False)
+        batch_op.create_index('ix_hsds_services_updated_at', ['updated_at'], unique=False)
 
     op.create_table('hsds_taxonomies',
     sa.Column('name', sa.Text(), nullable=True),
@@ -651,8 +615,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_taxonomies_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_taxonomies', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_taxonomies_last_run_id'), ['last_run_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_taxonomies_updated_at'), ['updated_at'], unique=False)
+        batch_op.create_index('ix_hsds_taxonomies_updated_at', ['updated_at'], unique=False)
 
     op.create_table('hsds_taxonomy_terms',
     sa.Column('code', sa.Text(), nullable=True),
@@ -678,10 +641,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_taxonomy_terms_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_taxonomy_terms', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_taxonomy_id'), ['taxonomy_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_taxonomy_terms_updated_at'), ['updated_at'], unique=False)
+        batch_op.create_index('ix_hsds_taxonomy_terms_updated_at', ['updated_at'], unique=False)
 
     op.create_table('hsds_units',
     sa.Column('name', sa.Text(), nullable=True),
@@ -702,10 +664,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hsds_units')),
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_units_network_id_source_id_source_record_id'))
     )
-    with op.batch_alter_table('hsds_units', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_units_last_run_id'), ['last_run_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_units_updated_at'), ['updated_at'], unique=False)
-
     op.create_table('hsds_urls',
     sa.Column('label', sa.Text(), nullable=True),
     sa.Column('url', sa.Text(), nullable=True),
@@ -726,10 +684,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('network_id', 'source_id', 'source_record_id', name=op.f('uq_hsds_urls_network_id_source_id_source_record_id'))
     )
     with op.batch_alter_table('hsds_urls', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hsds_urls_last_run_id'), ['last_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_urls_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hsds_urls_service_id'), ['service_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_hsds_urls_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('import_runs',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -830,159 +786,115 @@ def downgrade() -> None:
 
     op.drop_table('import_runs')
     with op.batch_alter_table('hsds_urls', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_urls_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_urls_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_urls_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_urls_last_run_id'))
 
     op.drop_table('hsds_urls')
-    with op.batch_alter_table('hsds_units', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_units_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_hsds_units_last_run_id'))
-
     op.drop_table('hsds_units')
     with op.batch_alter_table('hsds_taxonomy_terms', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_updated_at'))
+        batch_op.drop_index('ix_hsds_taxonomy_terms_updated_at')
         batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_taxonomy_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_parent_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_taxonomy_terms_last_run_id'))
 
     op.drop_table('hsds_taxonomy_terms')
     with op.batch_alter_table('hsds_taxonomies', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_taxonomies_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_hsds_taxonomies_last_run_id'))
+        batch_op.drop_index('ix_hsds_taxonomies_updated_at')
 
     op.drop_table('hsds_taxonomies')
     with op.batch_alter_table('hsds_services', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_services_updated_at'))
+        batch_op.drop_index('ix_hsds_services_updated_at')
         batch_op.drop_index(batch_op.f('ix_hsds_services_program_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_services_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_services_last_run_id'))
 
     op.drop_table('hsds_services')
     with op.batch_alter_table('hsds_service_capacities', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_unit_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_service_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_service_capacities_last_run_id'))
 
     op.drop_table('hsds_service_capacities')
     with op.batch_alter_table('hsds_service_at_locations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_updated_at'))
+        batch_op.drop_index('ix_hsds_service_at_locations_updated_at')
         batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_service_at_locations_last_run_id'))
 
     op.drop_table('hsds_service_at_locations')
     with op.batch_alter_table('hsds_service_areas', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_service_areas_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_areas_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_service_areas_service_at_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_service_areas_last_run_id'))
 
     op.drop_table('hsds_service_areas')
     with op.batch_alter_table('hsds_schedules', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_schedules_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_schedules_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_schedules_service_at_location_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_schedules_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_schedules_last_run_id'))
 
     op.drop_table('hsds_schedules')
     with op.batch_alter_table('hsds_required_documents', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_required_documents_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_required_documents_service_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_required_documents_last_run_id'))
 
     op.drop_table('hsds_required_documents')
     with op.batch_alter_table('hsds_programs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_programs_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_programs_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_programs_last_run_id'))
 
     op.drop_table('hsds_programs')
     with op.batch_alter_table('hsds_phones', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_phones_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_service_at_location_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_organization_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_phones_last_run_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_phones_contact_id'))
 
     op.drop_table('hsds_phones')
     with op.batch_alter_table('hsds_organizations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_organizations_updated_at'))
+        batch_op.drop_index('ix_hsds_organizations_updated_at')
         batch_op.drop_index(batch_op.f('ix_hsds_organizations_parent_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_organizations_last_run_id'))
 
     op.drop_table('hsds_organizations')
     with op.batch_alter_table('hsds_organization_identifiers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_organization_identifiers_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_organization_identifiers_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_organization_identifiers_last_run_id'))
 
     op.drop_table('hsds_organization_identifiers')
     with op.batch_alter_table('hsds_metadata', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_metadata_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_metadata_resource_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_metadata_last_run_id'))
 
     op.drop_table('hsds_metadata')
     with op.batch_alter_table('hsds_locations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_locations_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_locations_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_locations_last_run_id'))
 
     op.drop_table('hsds_locations')
     with op.batch_alter_table('hsds_languages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_languages_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_languages_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_languages_phone_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_languages_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_languages_last_run_id'))
 
     op.drop_table('hsds_languages')
     with op.batch_alter_table('hsds_funding', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_funding_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_funding_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_funding_organization_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_funding_last_run_id'))
 
     op.drop_table('hsds_funding')
     with op.batch_alter_table('hsds_cost_options', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_cost_options_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_cost_options_service_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_cost_options_last_run_id'))
 
     op.drop_table('hsds_cost_options')
     with op.batch_alter_table('hsds_contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_contacts_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_service_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_service_at_location_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_organization_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_contacts_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_contacts_last_run_id'))
 
     op.drop_table('hsds_contacts')
     with op.batch_alter_table('hsds_attributes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_attributes_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_attributes_taxonomy_term_id'))
         batch_op.drop_index(batch_op.f('ix_hsds_attributes_link_id'))
-        batch_op.drop_index('ix_hsds_attributes_link')
-        batch_op.drop_index(batch_op.f('ix_hsds_attributes_last_run_id'))
 
     op.drop_table('hsds_attributes')
     with op.batch_alter_table('hsds_addresses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_addresses_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_addresses_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_addresses_last_run_id'))
 
     op.drop_table('hsds_addresses')
     with op.batch_alter_table('hsds_accessibility', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_hsds_accessibility_updated_at'))
         batch_op.drop_index(batch_op.f('ix_hsds_accessibility_location_id'))
-        batch_op.drop_index(batch_op.f('ix_hsds_accessibility_last_run_id'))
 
     op.drop_table('hsds_accessibility')
     op.drop_table('network_holidays')

@@ -94,9 +94,10 @@ class ImportedRecord:
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     content_hash: Mapped[str] = mapped_column(String(32))
     # The import run that last wrote the row; a rolled-back run deletes the rows it created by it.
-    last_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # Not indexed: only a rollback looks for it, and every index costs each imported row.
+    last_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @declared_attr.directive
     @classmethod
@@ -490,4 +491,14 @@ class ServiceCategory(Base):
     )
 
 
-Index("ix_hsds_attributes_link", AttributeRecord.link_id, AttributeRecord.link_entity)
+# `modified_after` (HSDS API) filters these kinds; the others are read through them.
+_FILTERED_BY_MODIFIED = (
+    OrganizationRecord,
+    ServiceRecord,
+    ServiceAtLocationRecord,
+    TaxonomyRecord,
+    TaxonomyTermRecord,
+)
+for _model in _FILTERED_BY_MODIFIED:
+    Index(f"ix_{_model.__tablename__}_updated_at", _model.updated_at)
+del _model
