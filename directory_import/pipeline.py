@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import logging
 import time
 import uuid
 from collections import defaultdict
@@ -38,7 +37,6 @@ from referral_hub.geo.geocoder import Geocoder
 from referral_hub.networks.models import DEFAULT_NETWORK_ID
 
 ProgressFn = Callable[[str, int, int | None], None]
-log = logging.getLogger("directory_import")
 
 
 def default_source_name(source: str) -> str:
