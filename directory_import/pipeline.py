@@ -16,7 +16,7 @@ import itertools
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -400,10 +400,13 @@ async def import_source(
     geocoder: Geocoder | None = None,
     batch_size: int = 2000,
     progress: ProgressFn | None = None,
+    on_committed: Callable[[list[uuid.UUID]], Awaitable[None]] | None = None,
 ) -> ImportSummary:
     """Import `source` into the directory.
 
     Raises SourceUnreadable, with nothing changed, when the source cannot be read at all.
+    `on_committed` receives the ids of the services the import changed, once it is committed
+    (the search index catches up there).
     """
     started = time.perf_counter()
     await store.recover_interrupted(engine)
@@ -433,10 +436,12 @@ async def import_source(
             if job.run_id is not None:
                 job.summary.seconds = round(time.perf_counter() - started, 3)
                 await store.begin_swap(engine, job.run_id, job.summary)
-                longest = await store.swap(
+                longest, changed = await store.swap(
                     engine, job.run_id, job.stage, batch_size=batch_size, progress=progress
                 )
                 job.summary.longest_write_ms = round(longest * 1000, 1)
+                if on_committed is not None and changed:
+                    await on_committed(await store.changed_services(engine, changed))
         finally:
             job.stage.close()
     job.summary.seconds = round(time.perf_counter() - started, 3)

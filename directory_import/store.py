@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, and_, delete, insert, select, update
+from sqlalchemy import Table, and_, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -291,11 +291,11 @@ async def swap(
     *,
     batch_size: int,
     progress: ProgressFn | None = None,
-) -> float:
+) -> tuple[float, ChangedRecords]:
     """Apply the staged changes in short transactions, logging what each one replaced.
 
     Returns the longest of those write transactions, in seconds (the longest the directory's write
-    lock was held).
+    lock was held), and the ids of the records it changed, by kind.
 
     Any failure or interruption rolls the run back before it propagates, so the directory ends
     either fully imported or as it was.
@@ -305,12 +305,15 @@ async def swap(
         run = (await conn.execute(select(runs).where(runs.c.id == run_id))).one()
     done = 0
     longest = 0.0
+    touched = ChangedRecords()
     try:
         for batch in stage.batches(batch_size):
             started = time.perf_counter()
             async with engine.begin() as conn:
                 await _apply(conn, run, batch)
                 await _heartbeat(conn, run_id)
+            for entry in batch:
+                touched[entry.kind].add(uuid.UUID(entry.record_id))
             longest = max(longest, time.perf_counter() - started)
             done += len(batch)
             if progress is not None:
@@ -326,7 +329,63 @@ async def swap(
         await conn.execute(update(sources).where(sources.c.id == run.source_id).values(last_imported_at=now))
         undo = core_table(ImportUndo)
         await conn.execute(delete(undo).where(undo.c.run_id == run_id))
-    return longest
+    return longest, touched
+
+
+class ChangedRecords(defaultdict[str, set[uuid.UUID]]):
+    """Ids of the records a swap changed, by kind ("categories" entries count as the service)."""
+
+    def __init__(self) -> None:
+        super().__init__(set)
+
+
+# How a changed record reaches the services whose search documents show it.
+_SERVICES_OF = {
+    "service_at_location": "SELECT service_id FROM hsds_service_at_locations WHERE id IN ({ids})",
+    "location": "SELECT service_id FROM hsds_service_at_locations WHERE location_id IN ({ids})",
+    "address": (
+        "SELECT sal.service_id FROM hsds_addresses a JOIN hsds_service_at_locations sal "
+        "ON sal.location_id = a.location_id WHERE a.id IN ({ids})"
+    ),
+    "organization": "SELECT id FROM hsds_services WHERE organization_id IN ({ids})",
+    "language": (
+        "SELECT service_id FROM hsds_languages WHERE id IN ({ids}) AND service_id IS NOT NULL "
+        "UNION SELECT sal.service_id FROM hsds_languages lg JOIN hsds_service_at_locations sal "
+        "ON sal.location_id = lg.location_id WHERE lg.id IN ({ids})"
+    ),
+    "schedule": (
+        "SELECT service_id FROM hsds_schedules WHERE id IN ({ids}) AND service_id IS NOT NULL "
+        "UNION SELECT sal.service_id FROM hsds_schedules sc JOIN hsds_service_at_locations sal "
+        "ON sal.location_id = sc.location_id OR sal.id = sc.service_at_location_id WHERE sc.id IN ({ids})"
+    ),
+    "attribute": "SELECT link_id FROM hsds_attributes WHERE id IN ({ids})",
+    "taxonomy_term": (
+        "SELECT link_id FROM hsds_attributes WHERE taxonomy_term_id IN ({ids}) AND link_id IS NOT NULL"
+    ),
+}
+
+
+async def changed_services(engine: AsyncEngine, changed: ChangedRecords) -> list[uuid.UUID]:
+    """The services whose search documents a swap's changes reach."""
+    services = set(changed.get("service", ()))
+    async with engine.connect() as conn:
+        for kind, sql in _SERVICES_OF.items():
+            ids = list(changed.get(kind, ()))
+            for chunk in _chunks(ids, MAX_IN):
+                marks = ", ".join(f":p{i}" for i in range(len(chunk)))
+                params = {f"p{i}": _bind(conn, value) for i, value in enumerate(chunk)}
+                rows = await conn.execute(text(sql.format(ids=marks)), params)
+                services.update(_uuid(value) for (value,) in rows if value is not None)
+    return sorted(services)
+
+
+def _bind(conn: AsyncConnection, value: uuid.UUID) -> Any:
+    # Raw SQL bypasses the Uuid type: SQLite stores UUIDs as 32 hex digits.
+    return value.hex if conn.dialect.name == "sqlite" else value
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def rollback(engine: AsyncEngine, run_id: uuid.UUID, *, status: str, error: str | None) -> None:

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from referral_hub.db.engine import create_engine
-from referral_hub.db.metadata import target_metadata
+from referral_hub.db.metadata import include_name, target_metadata
 
 config = context.config
 
@@ -19,6 +19,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
         user_module_prefix="referral_hub.db.types.",
     )
     with context.begin_transaction():

@@ -20,6 +20,9 @@ from referral_hub.directory.api import hsds_router
 from referral_hub.health import HealthController
 from referral_hub.logs import configure_logging
 from referral_hub.problems import EXCEPTION_HANDLERS
+from referral_hub.search.api import SearchController
+from referral_hub.search.backends import build_search_backend
+from referral_hub.search.service import SearchService
 from referral_hub.settings import Settings, get_settings
 
 log = logging.getLogger("referral_hub.app")
@@ -44,13 +47,21 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
                 await ensure_current(engine, settings.database.url)
             app.state.engine = engine
             app.state.session_factory = session_factory(engine)
-            log.info("started", extra={"database": engine.dialect.name, "version": __version__})
-            yield
+            backend = build_search_backend(settings, engine)
+            try:
+                app.state.search = await SearchService.build(backend, engine)
+                log.info(
+                    "started",
+                    extra={"database": engine.dialect.name, "search": backend.name, "version": __version__},
+                )
+                yield
+            finally:
+                await backend.close()
         finally:
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[HealthController, hsds_router],
+        route_handlers=[HealthController, hsds_router, SearchController],
         dependencies={"db_session": Provide(provide_db_session)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

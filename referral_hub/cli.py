@@ -77,6 +77,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from referral_hub.db.engine import create_engine  # noqa: PLC0415
     from referral_hub.db.migrate import DatabaseBehind, ensure_current  # noqa: PLC0415
     from referral_hub.geo.geocoder import build_geocoder  # noqa: PLC0415
+    from referral_hub.search.backends import build_search_backend  # noqa: PLC0415
+    from referral_hub.search.indexing import refresh_services  # noqa: PLC0415
 
     try:
         geocoder = build_geocoder(settings.imports.geocoder)
@@ -86,8 +88,13 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run(progress: Callable[[str, int, int | None], None] | None) -> Any:
         engine = create_engine(settings.database.url)
+        backend = build_search_backend(settings, engine)
         try:
             await ensure_current(engine, settings.database.url)
+
+            async def reindex(service_ids: list[Any]) -> None:
+                await refresh_services(backend, engine, service_ids)
+
             return await import_source(
                 engine,
                 args.source,
@@ -98,8 +105,10 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 geocoder=geocoder,
                 batch_size=settings.imports.batch_size,
                 progress=progress,
+                on_committed=reindex,
             )
         finally:
+            await backend.close()
             await engine.dispose()
 
     show_bar = not args.json and sys.stderr.isatty()
@@ -137,6 +146,30 @@ def _print_summary(summary: Any) -> None:
         hidden = len(summary.issues) - 50 + summary.issues_not_listed
         if hidden > 0:
             _out(f"  ... and {hidden} more (use --json for the full list)")
+
+
+def _cmd_search_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from referral_hub.db.engine import create_engine  # noqa: PLC0415
+    from referral_hub.db.migrate import DatabaseBehind, ensure_current  # noqa: PLC0415
+    from referral_hub.search.backends import build_search_backend  # noqa: PLC0415
+
+    async def run() -> int:
+        engine = create_engine(settings.database.url)
+        backend = build_search_backend(settings, engine)
+        try:
+            await ensure_current(engine, settings.database.url)
+            return await backend.rebuild()
+        finally:
+            await backend.close()
+            await engine.dispose()
+
+    try:
+        count = asyncio.run(run())
+    except DatabaseBehind as exc:
+        _print_err(str(exc))
+        return EXIT_FAILED
+    _out(f"search index ({settings.search.backend}) rebuilt: {count} documents")
+    return EXIT_OK
 
 
 # -- serve and demo -------------------------------------------------------------------------------
@@ -231,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--strict", action="store_true", help="full JSON Schema validation; any problem rejects")
     imp.add_argument("--json", action="store_true", help="print only a JSON summary")
     imp.set_defaults(handler=_cmd_import)
+
+    search = commands.add_parser("search", help="the search index")
+    search_commands = search.add_subparsers(dest="search_command", required=True, metavar="ACTION")
+    search_commands.add_parser("reindex", help="rebuild the search index from the directory").set_defaults(
+        handler=_cmd_search_reindex
+    )
     return parser
 
 

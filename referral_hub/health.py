@@ -24,6 +24,7 @@ class Health(msgspec.Struct):
     status: str
     version: str
     database: ComponentHealth
+    search: ComponentHealth
 
 
 async def database_health(engine: AsyncEngine) -> ComponentHealth:
@@ -44,6 +45,7 @@ class HealthController(Controller):
     @get("/", summary="Service health", cache=False)
     async def health(self, state: State) -> Response[Health]:
         database = await database_health(state.engine)
-        status = "ok" if database.status == "ok" else "down"
-        body = Health(status=status, version=__version__, database=database)
+        search: ComponentHealth = await state.search.backend.health()
+        status = "ok" if database.status == "ok" and search.status == "ok" else "down"
+        body = Health(status=status, version=__version__, database=database, search=search)
         return Response(body, status_code=200 if status == "ok" else 503)

@@ -16,6 +16,8 @@ from referral_hub.schema import upgrade_database
 from referral_hub.settings import DatabaseSettings, Settings
 from tests.support.postgres import PostgresServer
 
+pytest_plugins = ["tests.support.meilisearch_fixtures", "tests.support.search_fixtures"]
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BACKENDS = ("sqlite", "postgres")
 _counter = itertools.count()

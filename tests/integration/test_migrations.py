@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from referral_hub.db.engine import create_engine
-from referral_hub.db.metadata import target_metadata
+from referral_hub.db.metadata import include_name, target_metadata
 from referral_hub.db.migrate import DatabaseBehind, ensure_current, upgrade
 from referral_hub.networks.models import DEFAULT_NETWORK_ID, Network
 
@@ -19,7 +19,10 @@ pytestmark = pytest.mark.anyio
 
 async def test_models_match_the_migrated_schema(engine: AsyncEngine) -> None:
     def diff(sync_connection: object) -> list[object]:
-        context = MigrationContext.configure(sync_connection, opts={"compare_type": True})  # type: ignore[arg-type]
+        context = MigrationContext.configure(
+            sync_connection,  # type: ignore[arg-type]
+            opts={"compare_type": True, "include_name": include_name},
+        )
         return list(compare_metadata(context, target_metadata()))
 
     async with engine.connect() as connection:

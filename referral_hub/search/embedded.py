@@ -1,0 +1,173 @@
+"""The embedded search backend's shared half: keeping the index tables in step with the directory.
+
+The dialect halves (embedded_sqlite.py, embedded_postgres.py) add the text and geo indexes and the
+query. Documents are rewritten in the caller's transaction, so the index commits with the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from referral_hub.db.base import core_table
+from referral_hub.health import ComponentHealth
+from referral_hub.search.documents import all_service_ids, documents_for
+from referral_hub.search.model import SearchDocument
+from referral_hub.search.models import SearchDocumentRow, SearchDocumentValue, SearchOpenInterval
+
+documents_t = core_table(SearchDocumentRow)
+values_t = core_table(SearchDocumentValue)
+intervals_t = core_table(SearchOpenInterval)
+
+_encoder = msgspec.msgpack.Encoder()
+document_decoder = msgspec.msgpack.Decoder(SearchDocument)
+
+
+def intervals(slots: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted slots as [start, end) runs."""
+    runs: list[tuple[int, int]] = []
+    for slot in slots:
+        if runs and runs[-1][1] == slot:
+            runs[-1] = (runs[-1][0], slot + 1)
+        else:
+            runs.append((slot, slot + 1))
+    return runs
+
+
+class EmbeddedIndex:
+    """Writes and deletes documents; subclasses add their dialect's text and geo rows and the query."""
+
+    name = "embedded"
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    # -- dialect hooks ------------------------------------------------------------------------------
+
+    async def _write_extra(self, conn: AsyncConnection, rows: list[tuple[int, SearchDocument]]) -> None:
+        """Dialect rows (FTS, R*Tree) for documents just written, by doc_key."""
+
+    async def _delete_extra(self, conn: AsyncConnection, doc_keys: list[int]) -> None:
+        """Remove dialect rows of documents about to be deleted."""
+
+    # -- shared -------------------------------------------------------------------------------------
+
+    async def refresh_in_transaction(self, conn: AsyncConnection, service_ids: Sequence[str]) -> None:
+        ids = [uuid.UUID(str(s)) for s in service_ids]
+        if not ids:
+            return
+        await self._delete_services(conn, ids)
+        await self._write(conn, await documents_for(conn, ids))
+
+    async def refresh_after_commit(self, service_ids: Sequence[str]) -> None:
+        """Nothing to do: the embedded index committed with the change."""
+
+    async def rebuild(self) -> int:
+        """Rewrite every document, a chunk of services per short transaction (search stays up)."""
+        count = 0
+        async with self.engine.connect() as reader:
+            async for chunk in all_service_ids(reader):
+                async with self.engine.begin() as conn:
+                    await self._delete_services(conn, chunk)
+                    documents = await documents_for(conn, chunk)
+                    await self._write(conn, documents)
+                    count += len(documents)
+        async with self.engine.begin() as conn:
+            await self._delete_orphans(conn)
+        return count
+
+    async def _delete_services(self, conn: AsyncConnection, service_ids: list[uuid.UUID]) -> None:
+        keys = list(
+            (
+                await conn.execute(
+                    select(documents_t.c.doc_key).where(documents_t.c.service_id.in_(service_ids))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await self._delete_keys(conn, keys)
+
+    async def _delete_keys(self, conn: AsyncConnection, keys: list[int]) -> None:
+        if not keys:
+            return
+        await self._delete_extra(conn, keys)
+        await conn.execute(delete(values_t).where(values_t.c.doc_key.in_(keys)))
+        await conn.execute(delete(intervals_t).where(intervals_t.c.doc_key.in_(keys)))
+        await conn.execute(delete(documents_t).where(documents_t.c.doc_key.in_(keys)))
+
+    async def _delete_orphans(self, conn: AsyncConnection) -> None:
+        """Documents of services that are gone or inactive (a rebuild visits active services only)."""
+        keys = list(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT d.doc_key FROM search_documents d LEFT JOIN hsds_services s "
+                        "ON s.id = d.service_id WHERE s.id IS NULL OR NOT s.active"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await self._delete_keys(conn, keys)
+
+    async def _write(self, conn: AsyncConnection, documents: list[SearchDocument]) -> None:
+        if not documents:
+            return
+        rows = [
+            {
+                "id": document.id,
+                "network_id": uuid.UUID(document.network_id),
+                "service_id": uuid.UUID(document.service_id),
+                "service_at_location_id": uuid.UUID(document.id) if document.location_id else None,
+                "name": document.service_name,
+                "terms": " ".join(document.taxonomy_terms + document.categories),
+                "description": " ".join(
+                    p for p in (document.service_description, document.organization_name) if p
+                ),
+                "latitude": document.latitude,
+                "longitude": document.longitude,
+                "time_zone": document.time_zone,
+                "accepting_referrals": document.accepting_referrals,
+                "body": _encoder.encode(document),
+            }
+            for document in documents
+        ]
+        keys = (
+            (
+                await conn.execute(
+                    insert(documents_t).returning(documents_t.c.doc_key, sort_by_parameter_order=True), rows
+                )
+            )
+            .scalars()
+            .all()
+        )
+        written = list(zip(keys, documents, strict=True))
+        values: list[dict[str, Any]] = []
+        opening: list[dict[str, Any]] = []
+        for key, document in written:
+            values.extend({"facet": "category", "value": c, "doc_key": key} for c in document.categories)
+            values.extend({"facet": "language", "value": c, "doc_key": key} for c in document.languages)
+            values.extend({"facet": "term", "value": t, "doc_key": key} for t in document.taxonomy_term_ids)
+            if document.time_zone:
+                opening.extend(
+                    {"doc_key": key, "start_slot": start, "end_slot": end, "time_zone": document.time_zone}
+                    for start, end in intervals(document.open_slots)
+                )
+        if values:
+            await conn.execute(insert(values_t), values)
+        if opening:
+            await conn.execute(insert(intervals_t), opening)
+        await self._write_extra(conn, written)
+
+    async def health(self) -> ComponentHealth:
+        return ComponentHealth(status="ok", backend=f"embedded ({self.engine.dialect.name})")
+
+    async def close(self) -> None:
+        """The engine belongs to the app."""

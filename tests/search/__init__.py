@@ -1,0 +1,1 @@
+"""Search tests: one shared suite run against every backend."""
