@@ -14,7 +14,9 @@ def build_search_backend(settings: Settings, engine: AsyncEngine) -> SearchBacke
             raise SettingsError("REFERRAL_HUB_SEARCH_BACKEND=meilisearch needs REFERRAL_HUB_MEILISEARCH_URL")
         from referral_hub.search.meili import MeilisearchBackend  # noqa: PLC0415 - optional client
 
-        return MeilisearchBackend(engine, settings.search.meilisearch_url, settings.search.meilisearch_api_key)
+        return MeilisearchBackend(
+            engine, settings.search.meilisearch_url, settings.search.meilisearch_api_key
+        )
     if engine.dialect.name == "postgresql":
         from referral_hub.search.embedded_postgres import PostgresSearchIndex  # noqa: PLC0415
 

@@ -20,7 +20,7 @@ from referral_hub.search.model import BackendResult, Facets, SearchDocument, Sea
 
 # bm25 column weights: name, terms (taxonomy terms and need categories), description.
 RANK = "bm25(search_fts, 10.0, 4.0, 1.0)"
-TRIGRAM_RANK = "bm25(search_trigrams, 10.0, 4.0)"
+TRIGRAM_RANK = "bm25(search_trigrams)"
 DISTANCE = (
     "(6371.0088 * 2 * asin(min(1.0, sqrt("
     "pow(sin(radians(d.latitude - :lat) / 2), 2) + "
@@ -60,43 +60,52 @@ def trigram_groups(words: Sequence[str]) -> list[str]:
     return groups
 
 
+def _key_lists(keys: list[int]) -> list[str]:
+    """Integer keys as literal IN lists (ints only, so nothing to escape), 900 at a time."""
+    return [", ".join(str(int(k)) for k in keys[i : i + 900]) for i in range(0, len(keys), 900)]
+
+
 class SqliteSearchIndex(EmbeddedIndex):
     async def _write_extra(self, conn: AsyncConnection, rows: list[tuple[int, SearchDocument]]) -> None:
-        fts = []
-        grams = []
-        geo = []
-        for key, document in rows:
-            terms = " ".join(document.taxonomy_terms + document.categories)
-            description = " ".join(p for p in (document.service_description, document.organization_name) if p)
-            fts.append({"k": key, "name": document.service_name, "terms": terms, "description": description})
-            grams.append({"k": key, "name": document.service_name, "terms": terms})
-            if document.latitude is not None and document.longitude is not None:
-                geo.append({"k": key, "lat": document.latitude, "lng": document.longitude})
-        await conn.execute(
-            text(
-                "INSERT INTO search_fts(rowid, name, terms, description) "
-                "VALUES (:k, :name, :terms, :description)"
-            ),
-            fts,
-        )
-        await conn.execute(
-            text("INSERT INTO search_trigrams(rowid, name, terms) VALUES (:k, :name, :terms)"), grams
-        )
-        if geo:
+        # The text and coordinates are in search_documents already: index them from there.
+        for keys in _key_lists([key for key, _ in rows]):
+            await conn.execute(
+                text(
+                    "INSERT INTO search_fts(rowid, name, terms, description) "
+                    f"SELECT doc_key, name, terms, description FROM search_documents WHERE doc_key IN ({keys})"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO search_trigrams(rowid, name) "
+                    f"SELECT doc_key, name FROM search_documents WHERE doc_key IN ({keys})"
+                )
+            )
             await conn.execute(
                 text(
                     "INSERT INTO search_geo(doc_key, min_lat, max_lat, min_lng, max_lng) "
-                    "VALUES (:k, :lat, :lat, :lng, :lng)"
-                ),
-                geo,
+                    "SELECT doc_key, latitude, latitude, longitude, longitude FROM search_documents "
+                    f"WHERE doc_key IN ({keys}) AND latitude IS NOT NULL AND longitude IS NOT NULL"
+                )
             )
 
     async def _delete_extra(self, conn: AsyncConnection, doc_keys: list[int]) -> None:
-        for table, key in (("search_fts", "rowid"), ("search_trigrams", "rowid"), ("search_geo", "doc_key")):
-            for start in range(0, len(doc_keys), 900):
-                chunk = doc_keys[start : start + 900]
-                marks = ", ".join(str(int(k)) for k in chunk)
-                await conn.execute(text(f"DELETE FROM {table} WHERE {key} IN ({marks})"))
+        # External-content FTS5 tables forget a row through the 'delete' command with its old values.
+        for keys in _key_lists(doc_keys):
+            await conn.execute(
+                text(
+                    "INSERT INTO search_fts(search_fts, rowid, name, terms, description) "
+                    "SELECT 'delete', doc_key, name, terms, description FROM search_documents "
+                    f"WHERE doc_key IN ({keys})"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO search_trigrams(search_trigrams, rowid, name) "
+                    f"SELECT 'delete', doc_key, name FROM search_documents WHERE doc_key IN ({keys})"
+                )
+            )
+            await conn.execute(text(f"DELETE FROM search_geo WHERE doc_key IN ({keys})"))
 
     async def search(self, query: SearchQuery) -> BackendResult:
         async with self.engine.connect() as conn:

@@ -13,7 +13,9 @@ from referral_hub.search.protocol import SearchBackend
 CHUNK = 500
 
 
-async def refresh_services(backend: SearchBackend, engine: AsyncEngine, service_ids: Sequence[uuid.UUID]) -> None:
+async def refresh_services(
+    backend: SearchBackend, engine: AsyncEngine, service_ids: Sequence[uuid.UUID]
+) -> None:
     ids = [str(service_id) for service_id in service_ids]
     for start in range(0, len(ids), CHUNK):
         async with engine.begin() as conn:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -29,8 +29,8 @@ from referral_hub.db.base import Base
 class SearchDocumentRow(Base):
     __tablename__ = "search_documents"
 
-    # An integer key: FTS5 and R*Tree rows are addressed by integer rowids.
-    doc_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # An integer key derived from the id (embedded.doc_key): FTS5 and R*Tree rows need integer rowids.
+    doc_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     id: Mapped[str] = mapped_column(String(36), unique=True)
     network_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("networks.id"))
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
@@ -56,7 +56,7 @@ class SearchDocumentValue(Base):
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
     doc_key: Mapped[int] = mapped_column(
-        Integer, ForeignKey("search_documents.doc_key", ondelete="CASCADE"), primary_key=True, index=True
+        BigInteger, ForeignKey("search_documents.doc_key", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
@@ -66,7 +66,7 @@ class SearchOpenInterval(Base):
     __tablename__ = "search_open_intervals"
 
     doc_key: Mapped[int] = mapped_column(
-        Integer, ForeignKey("search_documents.doc_key", ondelete="CASCADE"), primary_key=True
+        BigInteger, ForeignKey("search_documents.doc_key", ondelete="CASCADE"), primary_key=True
     )
     start_slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     end_slot: Mapped[int] = mapped_column(SmallInteger)
