@@ -193,7 +193,7 @@ def _assemble(  # noqa: PLR0917 - one argument per query of _chunk, in its order
             service_languages[row.service_id].add(row.code)
         if row.location_id is not None:
             location_languages[row.location_id].add(row.code)
-    slots: dict[tuple[str, Any], list[set[int]]] = defaultdict(list)
+    slots: dict[tuple[str, Any], list[frozenset[int]]] = defaultdict(list)
     for row in schedules:
         row_slots = weekly_slots(row.freq, row.byday, row.opens_at, row.closes_at)
         for scope, value in (
@@ -238,7 +238,7 @@ def _assemble(  # noqa: PLR0917 - one argument per query of _chunk, in its order
             continue
         for place in places_of[service.id]:
             # The most specific schedules win: the service at this location, the location, the service.
-            hours: list[set[int]] = (
+            hours: list[frozenset[int]] = (
                 slots.get(("sal", place.id)) or slots.get(("location", place.location_id)) or own_hours
             )
             documents.append(

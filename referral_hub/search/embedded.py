@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -37,8 +38,8 @@ def doc_key(document_id: str) -> int:
     return int.from_bytes(uuid.UUID(document_id).bytes[:8], "big") >> 1
 
 
-def intervals(slots: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted slots as [start, end) runs."""
+@lru_cache(maxsize=4096)
+def _runs(slots: tuple[int, ...]) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     for slot in slots:
         if runs and runs[-1][1] == slot:
@@ -46,6 +47,11 @@ def intervals(slots: Sequence[int]) -> list[tuple[int, int]]:
         else:
             runs.append((slot, slot + 1))
     return runs
+
+
+def intervals(slots: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted slots as [start, end) runs (cached: the same hours recur across a directory)."""
+    return _runs(tuple(slots))
 
 
 class EmbeddedIndex:

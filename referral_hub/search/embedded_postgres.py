@@ -129,14 +129,15 @@ class PostgresSearchIndex(EmbeddedIndex):
                 {"threshold": str(SIMILARITY_THRESHOLD)},
             )
             if not query_tokens:
-                return await self._search(conn, query, None)
-            result = await self._search(conn, query, exact_groups(query_tokens))
+                return await self._search(conn, query, None, marks=())
+            result = await self._search(conn, query, exact_groups(query_tokens), marks=query.words)
             if result.total > 0:
                 return result
             groups = await self._corrections(conn, query_tokens)
             if not groups:
                 return result
-            corrected = await self._search(conn, query, groups)
+            marks = [alternative.word for group in groups for alternative in group]
+            corrected = await self._search(conn, query, groups, marks=marks)
             return corrected if corrected.total > 0 else result
 
     async def _corrections(
@@ -177,8 +178,14 @@ class PostgresSearchIndex(EmbeddedIndex):
         return groups
 
     async def _search(
-        self, conn: AsyncConnection, query: SearchQuery, groups: list[list[Alternative]] | None
+        self,
+        conn: AsyncConnection,
+        query: SearchQuery,
+        groups: list[list[Alternative]] | None,
+        *,
+        marks: Sequence[str],
     ) -> BackendResult:
+        """One page, the total and the facets; `marks` are the words the snippets highlight."""
         statement = _Statement()
         bind = statement.bind
         where = [
@@ -263,10 +270,9 @@ class PostgresSearchIndex(EmbeddedIndex):
                 total = n
             else:
                 facets[facet][value] = n
-        words = query.words
         return BackendResult(
             hits=[
-                hit(document_decoder.decode(body), distance_km=row_distance, words=words)
+                hit(document_decoder.decode(body), distance_km=row_distance, words=marks)
                 for _, body, row_distance in sorted(hits, key=lambda h: h[0])
             ],
             total=total,
@@ -278,19 +284,34 @@ class PostgresSearchIndex(EmbeddedIndex):
 
     @staticmethod
     def _relevance(groups: Sequence[Sequence[Alternative]], bind: Binder) -> str:
-        """Per token, the points of the best field any of its alternatives matches in, times its weight."""
-        per_token = []
+        """Per token, the points of the best field any of its alternatives matches in, times its weight;
+        as many again when the tokens stand together in that order in one field.
+
+        The phrase keeps "Help Pay for Housing" (a taxonomy term) above a name that merely has "for" in it.
+        """
+
+        def points(tsquery: str, weight: float) -> str:
+            return f"WHEN d.search_vector @@ to_tsquery('{CONFIG}', {bind(tsquery)}) THEN {bind(weight)}"
+
+        terms = []
         for group in groups:
-            options = []
-            for alternative in group:
-                cases = " ".join(
-                    f"WHEN d.search_vector @@ to_tsquery('{CONFIG}', {bind(alternative.lexeme(label))}) "
-                    f"THEN CAST({bind(points * alternative.weight)} AS float8)"
-                    for label, points in FIELD_POINTS
+            options = [
+                "CASE "
+                + " ".join(points(a.lexeme(label), value * a.weight) for label, value in FIELD_POINTS)
+                + " ELSE 0 END"
+                for a in group
+            ]
+            terms.append(f"greatest({', '.join(options)})")
+        if len(groups) > 1:
+            phrases = [
+                points(
+                    " <-> ".join("(" + " | ".join(a.lexeme(label) for a in group) + ")" for group in groups),
+                    value * len(groups),
                 )
-                options.append(f"CASE {cases} ELSE CAST(0 AS float8) END")
-            per_token.append(f"greatest({', '.join(options)})")
-        return "(" + " + ".join(per_token) + ")"
+                for label, value in FIELD_POINTS
+            ]
+            terms.append(f"CASE {' '.join(phrases)} ELSE 0 END")
+        return "CAST(" + " + ".join(terms) + " AS float8)"
 
     @staticmethod
     def _has_value(facet: str, values: Sequence[str], bind: Binder) -> str:

@@ -26,19 +26,20 @@ def _minutes(text: str | None) -> int | None:
     return hours * 60 + minutes
 
 
+@lru_cache(maxsize=4096)
 def weekly_slots(
     freq: str | None, byday: str | None, opens_at: str | None, closes_at: str | None
-) -> set[int]:
+) -> frozenset[int]:
     """The slots one HSDS schedule row keeps open; empty when its hours are not machine-readable.
 
     A slot counts only when the place is open for all of it (09:10-16:50 opens 09:15-16:45): erring
     towards "closed" sends nobody to a locked door. Hours past midnight run into the next day.
     """
     if (freq or "WEEKLY").upper() != "WEEKLY" or not byday:
-        return set()
+        return frozenset()
     opens, closes = _minutes(opens_at), _minutes(closes_at)
     if opens is None or closes is None or opens == closes:
-        return set()
+        return frozenset()
     if closes < opens:
         closes += 24 * 60
     first = -(-opens // SLOT_MINUTES)  # first slot starting at or after opening
@@ -50,14 +51,15 @@ def weekly_slots(
             continue
         start = day * SLOTS_PER_DAY
         slots.update((start + slot) % SLOTS_PER_WEEK for slot in range(first, last))
-    return slots
+    # Cached: directories repeat the same few opening hours thousands of times.
+    return frozenset(slots)
 
 
-def merge_slots(groups: Iterable[set[int]]) -> list[int]:
-    merged: set[int] = set()
-    for group in groups:
-        merged |= group
-    return sorted(merged)
+def merge_slots(groups: Iterable[frozenset[int]]) -> list[int]:
+    groups = list(groups)
+    if len(groups) == 1:
+        return sorted(groups[0])
+    return sorted(frozenset().union(*groups))
 
 
 @lru_cache(maxsize=512)

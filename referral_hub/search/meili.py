@@ -128,6 +128,10 @@ def index_settings() -> dict[str, Any]:
 def index_document(document: SearchDocument) -> dict[str, Any]:
     """The stored form of a document: its own fields plus stems, a sort key and `_geo`."""
     body: dict[str, Any] = msgspec.to_builtins(document)
+    # Meilisearch refuses to search an attribute that no document has ever had, so the searched lists
+    # are stored even when empty (to_builtins leaves default values out).
+    body["taxonomy_terms"] = document.taxonomy_terms
+    body["categories"] = document.categories
     body["name_sort"] = document.service_name.casefold()
     for field in TEXT_FIELDS:
         value: str | list[str] | None = getattr(document, field)
@@ -138,6 +142,12 @@ def index_document(document: SearchDocument) -> dict[str, Any]:
     if document.latitude is not None and document.longitude is not None:
         body["_geo"] = {"lat": document.latitude, "lng": document.longitude}
     return body
+
+
+def _error_code(error: BaseException) -> str | None:
+    """Meilisearch's error code behind one of our errors, if it answered with one."""
+    cause = error.__cause__
+    return str(cause.code) if isinstance(cause, MeilisearchApiError) and cause.code else None
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -309,8 +319,7 @@ class MeilisearchBackend:
         try:
             await self._call(f"describe index {uid}", lambda c: c.get_raw_index(uid))
         except MeilisearchBackendError as error:
-            cause = error.__cause__
-            if not (isinstance(cause, MeilisearchApiError) and cause.code == "index_not_found"):
+            if _error_code(error) != "index_not_found":
                 raise
             await self._create_index(uid)
             return
@@ -486,9 +495,16 @@ class MeilisearchBackend:
         tokens = [token for word in query.words for token in _TOKEN.findall(word)]
         if not tokens:
             return await self._search(query, base, None)
-        result = await self._search(query, base, _Pass(" ".join(stem(t) for t in tokens), EXACT_FIELDS))
-        if result.total == 0:
-            result = await self._search(query, base, _Pass(" ".join(tokens), TYPO_FIELDS))
+        try:
+            result = await self._search(query, base, _Pass(" ".join(stem(t) for t in tokens), EXACT_FIELDS))
+            if result.total == 0:
+                result = await self._search(query, base, _Pass(" ".join(tokens), TYPO_FIELDS))
+        except MeilisearchBackendError as error:
+            # Every stored document has every searched attribute, so Meilisearch only refuses them in an
+            # index that no document has reached yet: it has nothing to find.
+            if _error_code(error) != "invalid_search_attributes_to_search_on":
+                raise
+            return BackendResult(hits=[], total=0, facets=Facets(category={}, language={}))
         return result
 
     async def _search(self, query: SearchQuery, base: list[str], text: _Pass | None) -> BackendResult:
@@ -587,8 +603,7 @@ class MeilisearchBackend:
                 f"report on index {self.index_uid}", lambda c: c.index(self.index_uid).get_stats()
             )
         except MeilisearchBackendError as error:
-            cause = error.__cause__
-            if isinstance(cause, MeilisearchApiError) and cause.code == "index_not_found":
+            if _error_code(error) == "index_not_found":
                 return ComponentHealth(
                     status="degraded",
                     backend=f"meilisearch {version}",
