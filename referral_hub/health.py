@@ -46,6 +46,7 @@ class HealthController(Controller):
     async def health(self, state: State) -> Response[Health]:
         database = await database_health(state.engine)
         search: ComponentHealth = await state.search.backend.health()
-        status = "ok" if database.status == "ok" and search.status == "ok" else "down"
+        # A search index that is still being built ("degraded") answers, so the service is up.
+        status = "ok" if database.status == "ok" and search.status in ("ok", "degraded") else "down"
         body = Health(status=status, version=__version__, database=database, search=search)
         return Response(body, status_code=200 if status == "ok" else 503)

@@ -179,8 +179,9 @@ def _get_tasks(client: meilisearch.Client, params: dict[str, Any]) -> TaskResult
     return client.get_tasks(params)
 
 
-def _add_documents(client: meilisearch.Client, uid: str, documents: list[dict[str, Any]]) -> TaskInfo:
-    return client.index(uid).add_documents(documents)
+def _add_documents(client: meilisearch.Client, uid: str, documents: Sequence[SearchDocument]) -> TaskInfo:
+    # Stemming is CPU work: it runs here, in the worker thread, not on the event loop.
+    return client.index(uid).add_documents([index_document(d) for d in documents])
 
 
 def _delete_where(client: meilisearch.Client, uid: str, expression: str) -> TaskInfo:
@@ -321,8 +322,13 @@ class MeilisearchBackend:
         except MeilisearchBackendError as error:
             if _error_code(error) != "index_not_found":
                 raise
-            await self._create_index(uid)
-            return
+            try:
+                await self._create_index(uid)
+            except MeilisearchBackendError:
+                # Another process may have created it first; then it is there, and is checked below.
+                await self._call(f"describe index {uid}", lambda c: c.get_raw_index(uid))
+            else:
+                return
         current = await self._call(f"read the settings of {uid}", lambda c: c.index(uid).get_settings())
         wanted = index_settings()
         if _settings_differ(current, wanted):
@@ -350,11 +356,10 @@ class MeilisearchBackend:
         Upserts go first so that a service never drops out of search between the two tasks; the deletion
         always runs, even when it has nothing to delete, because a rebuild replays refreshes from it.
         """
-        tasks: list[int] = []
-        for start in range(0, len(documents), self.batch_size):
-            batch = [index_document(d) for d in documents[start : start + self.batch_size]]
-            info = await self._call(f"add {len(batch)} documents to {uid}", _add_documents, uid, batch)
-            tasks.append(info.task_uid)
+        tasks = [
+            await self._add(uid, documents[start : start + self.batch_size])
+            for start in range(0, len(documents), self.batch_size)
+        ]
         kept: dict[str, list[str]] = defaultdict(list)
         for document in documents:
             kept[document.service_id].append(document.id)
@@ -368,6 +373,12 @@ class MeilisearchBackend:
             tasks.append(info.task_uid)
         self._zones.update(d.time_zone for d in documents if d.time_zone)
         await self._wait(tasks, f"writing {len(documents)} documents to index {uid}")
+
+    async def _add(self, uid: str, documents: Sequence[SearchDocument]) -> int:
+        """Enqueue one batch of documents; returns its task."""
+        info = await self._call(f"add {len(documents)} documents to {uid}", _add_documents, uid, documents)
+        task: int = info.task_uid
+        return task
 
     # -- SearchBackend ---------------------------------------------------------------------------------
 
@@ -408,6 +419,8 @@ class MeilisearchBackend:
             with anyio.CancelScope(shield=True):
                 await self._drop(build_uid)
             raise
+        self._zones = zones
+        self._zones_checked = time.monotonic()
         try:
             replay = await self._refreshed_between(first_task, swap.task_uid, (self.index_uid, build_uid))
             if replay:
@@ -415,22 +428,14 @@ class MeilisearchBackend:
         finally:
             with anyio.CancelScope(shield=True):
                 await self._drop(build_uid)
-        self._zones = zones
-        self._zones_checked = time.monotonic()
         return count
 
     async def _fill(self, uid: str) -> tuple[int, set[str]]:
+        """Every active service's documents into index `uid`, in batches; returns the count and zones."""
         count = 0
         zones: set[str] = set()
         tasks: list[int] = []
         pending: list[SearchDocument] = []
-
-        async def flush() -> None:
-            batch = [index_document(d) for d in pending]
-            pending.clear()
-            info = await self._call(f"add {len(batch)} documents to {uid}", _add_documents, uid, batch)
-            tasks.append(info.task_uid)
-
         async with self.engine.connect() as reader:
             async for chunk in all_service_ids(reader):
                 async with self.engine.connect() as conn:
@@ -439,12 +444,10 @@ class MeilisearchBackend:
                 zones.update(d.time_zone for d in documents if d.time_zone)
                 pending.extend(documents)
                 while len(pending) >= self.batch_size:
-                    rest = pending[self.batch_size :]
-                    del pending[self.batch_size :]
-                    await flush()
-                    pending.extend(rest)
+                    tasks.append(await self._add(uid, pending[: self.batch_size]))
+                    del pending[: self.batch_size]
         if pending:
-            await flush()
+            tasks.append(await self._add(uid, pending))
         await self._wait(tasks, f"indexing {count} documents into {uid}")
         return count, zones
 
