@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -54,7 +55,7 @@ def trigram_groups(words: Sequence[str]) -> list[str]:
     for token in _fts_terms(words):
         lowered = token.casefold()
         grams = [lowered[i : i + 3] for i in range(len(lowered) - 2)]
-        pairs = sorted({f'("{a}" AND "{b}")' for a, b in zip(grams, grams[1:], strict=False)})
+        pairs = sorted({f'("{a}" AND "{b}")' for a, b in itertools.pairwise(grams)})
         if pairs:
             groups.append(" OR ".join(pairs))
     return groups
