@@ -73,7 +73,8 @@ class SqliteSearchIndex(EmbeddedIndex):
             await conn.execute(
                 text(
                     "INSERT INTO search_fts(rowid, name, terms, description) "
-                    f"SELECT doc_key, name, terms, description FROM search_documents WHERE doc_key IN ({keys})"
+                    "SELECT doc_key, name, terms, description FROM search_documents "
+                    f"WHERE doc_key IN ({keys})"
                 )
             )
             await conn.execute(
