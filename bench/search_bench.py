@@ -55,6 +55,7 @@ BACKENDS: tuple[str, ...] = ("embedded", "meilisearch")
 RADIUS_KM = 10.0
 _RADIUS_DEGREES = RADIUS_KM / 111.0  # of latitude, a little more than RADIUS_KM
 MIX_SIZE = 200
+SLOWEST = 5
 SEARCH_PATH = "/api/v1/search"
 HEALTH_PATH = "/health"
 SERVER_START_TIMEOUT = 120.0
@@ -364,6 +365,7 @@ class BackendRun:
     documents: int
     rebuild_seconds: float | None
     totals: dict[str, list[int]]  # kind -> the total of each distinct search of the mix
+    slowest: list[tuple[float, str]]  # (seconds, path): distinct searches, alone, one at a time
     alone: Measurement
     http: Measurement
 
@@ -446,9 +448,9 @@ async def run_backend(
             print(f"[{backend}] starting the HTTP server ...")
             env = server_env(backend, database_url, options)
             with http_server(options.hub, env, options.workers, scratch / f"serve-{backend}.log") as base:
-                totals, alone, http = await _timed_runs(backend, search, base, mix, queries, options)
+                totals, slowest, alone, http = await _timed_runs(backend, search, base, mix, queries, options)
             description = f"{backend} ({search.name} on {engine.dialect.name})"
-            return BackendRun(backend, description, documents, rebuild_seconds, totals, alone, http)
+            return BackendRun(backend, description, documents, rebuild_seconds, totals, slowest, alone, http)
         finally:
             await search.close()
     finally:
@@ -462,15 +464,15 @@ async def _timed_runs(
     mix: Sequence[BenchQuery],
     queries: Sequence[SearchQuery],
     options: Options,
-) -> tuple[dict[str, list[int]], Measurement, Measurement]:
-    """The result totals of each search, then the backend alone, then the same searches over HTTP."""
+) -> tuple[dict[str, list[int]], list[tuple[float, str]], Measurement, Measurement]:
+    """The check of every search both ways, then the backend alone, then the same searches over HTTP."""
 
     async def alone(index: int) -> None:
         await search.search(queries[index])
 
     clients = [httpx.AsyncClient(base_url=base, timeout=HTTP_TIMEOUT) for _ in range(options.concurrency)]
     try:
-        totals = await _compare(backend, search, clients[0], mix, queries)
+        totals, slowest = await _compare(backend, search, clients[0], mix, queries)
         how = f"{options.seconds:g} s at concurrency {options.concurrency}"
         print(f"[{backend}] backend alone: {how}")
         alone_run = await measure([alone] * options.concurrency, mix, options.seconds, f"{backend} alone")
@@ -480,7 +482,7 @@ async def _timed_runs(
     finally:
         for client in clients:
             await client.aclose()
-    return totals, alone_run, http_run
+    return totals, slowest, alone_run, http_run
 
 
 def _http_call(client: httpx.AsyncClient, mix: Sequence[BenchQuery]) -> Callable[[int], Awaitable[None]]:
@@ -500,17 +502,21 @@ async def _compare(
     client: httpx.AsyncClient,
     mix: Sequence[BenchQuery],
     queries: Sequence[SearchQuery],
-) -> dict[str, list[int]]:
+) -> tuple[dict[str, list[int]], list[tuple[float, str]]]:
     """Run each distinct search once both ways (this also warms the caches); they must give the same page.
 
     A difference means the server is not looking at the same database or index. Searches with
-    open_now may differ only when a quarter hour turned in between. Returns the totals by kind.
+    open_now may differ only when a quarter hour turned in between. Returns the totals by kind and
+    the slowest searches of the backend alone.
     """
     distinct = {query.path: (query, checked) for query, checked in zip(mix, queries, strict=True)}
     print(f"[{backend}] running the {len(distinct)} distinct searches once each way ...")
     totals: dict[str, list[int]] = {}
+    timings: list[tuple[float, str]] = []
     for path, (query, checked) in distinct.items():
+        started = time.perf_counter()
         result = await search.search(checked)
+        timings.append((time.perf_counter() - started, path))
         try:
             response = await client.get(path)
         except httpx.HTTPError as exc:
@@ -525,7 +531,7 @@ async def _compare(
                 f"backend total {result.total}; is the server on the same database and backend?"
             )
         totals.setdefault(query.kind, []).append(result.total)
-    return totals
+    return totals, sorted(timings, reverse=True)[:SLOWEST]
 
 
 # -- the database ---------------------------------------------------------------------------------
@@ -707,6 +713,8 @@ def report(run: BackendRun, services: int, concurrency: int) -> tuple[str, bool]
         "  found: the median total of the distinct searches of that kind in the mix; "
         "empty: the share of them that find nothing"
     )
+    lines.append("  slowest searches, backend alone, one at a time (before the timed runs):")
+    lines += [f"  {seconds * 1000:>10,.1f} ms  {path}" for seconds, path in run.slowest]
     for measurement, via in ((run.alone, "backend alone"), (run.http, "HTTP")):
         if measurement.first_error:
             lines.append(f"  first error ({via}): {measurement.first_error}")

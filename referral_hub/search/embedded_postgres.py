@@ -79,6 +79,42 @@ def vocabulary(documents: Sequence[SearchDocument]) -> list[str]:
 Binder = Callable[[Any], str]
 
 
+def relevance_expression(groups: Sequence[Sequence[Alternative]], bind: Binder) -> str:
+    """SQL for a document's relevance to the groups of a tsquery (see tsquery_text).
+
+    Per token, the points of the best field any of its alternatives matches in, times its weight; as
+    many again when the tokens stand together in that order in one field. The phrase keeps "Help Pay
+    for Housing" (a taxonomy term) above a name that merely has "for" in it.
+    """
+
+    def points(tsquery: str, value: float) -> str:
+        # The cast matters: an untyped parameter beside ELSE 0 would be taken as an integer.
+        return (
+            f"WHEN d.search_vector @@ to_tsquery('{CONFIG}', {bind(tsquery)}) "
+            f"THEN CAST({bind(value)} AS float8)"
+        )
+
+    terms = []
+    for group in groups:
+        options = [
+            "CASE "
+            + " ".join(points(a.lexeme(label), value * a.weight) for label, value in FIELD_POINTS)
+            + " ELSE 0 END"
+            for a in group
+        ]
+        terms.append(f"greatest({', '.join(options)})")
+    if len(groups) > 1:
+        phrase = [
+            points(
+                " <-> ".join("(" + " | ".join(a.lexeme(label) for a in group) + ")" for group in groups),
+                value * len(groups),
+            )
+            for label, value in FIELD_POINTS
+        ]
+        terms.append(f"CASE {' '.join(phrase)} ELSE 0 END")
+    return "(" + " + ".join(terms) + ")"
+
+
 class _Statement:
     """Bound parameters with generated names, so that fragments can be composed freely."""
 
@@ -197,7 +233,7 @@ class PostgresSearchIndex(EmbeddedIndex):
         if groups is not None:
             match = f"to_tsquery('{CONFIG}', {bind(tsquery_text(groups))})"
             where.append(f"d.search_vector @@ {match}")
-            relevance = self._relevance(groups, bind)
+            relevance = relevance_expression(groups, bind)
             rank = f"ts_rank(d.search_vector, {match})"
         if query.near is not None:
             latitude, longitude = query.near.latitude, query.near.longitude
@@ -281,37 +317,6 @@ class PostgresSearchIndex(EmbeddedIndex):
                 language=dict(sorted(facets["language"].items())),
             ),
         )
-
-    @staticmethod
-    def _relevance(groups: Sequence[Sequence[Alternative]], bind: Binder) -> str:
-        """Per token, the points of the best field any of its alternatives matches in, times its weight;
-        as many again when the tokens stand together in that order in one field.
-
-        The phrase keeps "Help Pay for Housing" (a taxonomy term) above a name that merely has "for" in it.
-        """
-
-        def points(tsquery: str, weight: float) -> str:
-            return f"WHEN d.search_vector @@ to_tsquery('{CONFIG}', {bind(tsquery)}) THEN {bind(weight)}"
-
-        terms = []
-        for group in groups:
-            options = [
-                "CASE "
-                + " ".join(points(a.lexeme(label), value * a.weight) for label, value in FIELD_POINTS)
-                + " ELSE 0 END"
-                for a in group
-            ]
-            terms.append(f"greatest({', '.join(options)})")
-        if len(groups) > 1:
-            phrases = [
-                points(
-                    " <-> ".join("(" + " | ".join(a.lexeme(label) for a in group) + ")" for group in groups),
-                    value * len(groups),
-                )
-                for label, value in FIELD_POINTS
-            ]
-            terms.append(f"CASE {' '.join(phrases)} ELSE 0 END")
-        return "CAST(" + " + ".join(terms) + " AS float8)"
 
     @staticmethod
     def _has_value(facet: str, values: Sequence[str], bind: Binder) -> str:

@@ -21,7 +21,14 @@ from referral_hub.geo.distance import great_circle_km
 from referral_hub.geo.zip_centroids import zip_centroid
 from referral_hub.networks.models import DEFAULT_NETWORK_ID
 from referral_hub.search.embedded import documents_t
-from referral_hub.search.embedded_postgres import PostgresSearchIndex, exact_groups, tokens, tsquery_text
+from referral_hub.search.embedded_postgres import (
+    Alternative,
+    PostgresSearchIndex,
+    exact_groups,
+    relevance_expression,
+    tokens,
+    tsquery_text,
+)
 from referral_hub.search.model import BackendResult, GeoPoint, SearchHit, SearchQuery
 from referral_hub.search.params import parse_text
 from tests.conftest import fresh_database_url
@@ -291,6 +298,30 @@ def test_the_tsquery_is_built_from_letters_and_digits_only() -> None:
     assert len(tokens(["a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z"] * 10)) == 20
 
 
+async def test_relevance_counts_the_field_and_how_like_a_correction_is(
+    index: PostgresSearchIndex,
+) -> None:
+    # "Whitestone Baptist Church, Food Pantry": "Offers emergency food once a month. Must register ..."
+    cases = [
+        ([[Alternative("food")]], 4.0),  # in the name
+        ([[Alternative("register")]], 1.0),  # in the description only
+        ([[Alternative("fod"), Alternative("food", weight=0.3)]], 1.2),  # a correction, 0.3 as like
+        ([[Alternative("food")], [Alternative("pant", prefix=True)]], 4.0 + 4.0 + 2 * 4.0),  # a phrase
+        ([[Alternative("pantry")], [Alternative("baptist")]], 4.0 + 4.0),  # both, not as a phrase
+    ]
+    async with index.engine.connect() as conn:
+        for groups, expected in cases:
+            params: dict[str, Any] = {}
+
+            def bind(value: Any, params: dict[str, Any] = params) -> str:
+                params[f"p{len(params)}"] = value
+                return f":p{len(params) - 1}"
+
+            sql = f"SELECT {relevance_expression(groups, bind)} FROM search_documents d WHERE d.name = :name"
+            params["name"] = "Whitestone Baptist Church, Food Pantry"
+            assert (await conn.execute(text(sql), params)).scalar_one() == pytest.approx(expected), groups
+
+
 # -- facets ----------------------------------------------------------------------------------------
 
 
@@ -396,11 +427,9 @@ async def test_a_page_past_the_end_is_empty_with_the_real_total(index: PostgresS
 
 
 async def test_a_service_deactivated_without_a_refresh_is_never_found(
-    database_url: str, shared_data: Path
+    request: pytest.FixtureRequest, tmp_path: Path, shared_data: Path
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the PostgreSQL backend's own test")
-    engine = create_engine(database_url)
+    engine = create_engine(fresh_database_url("postgres", request, tmp_path))
     index = PostgresSearchIndex(engine)
     try:
         sample = shared_data / "datasets" / "openreferral-sample-hsds-1.1" / "simple"
