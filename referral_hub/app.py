@@ -50,9 +50,18 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             backend = build_search_backend(settings, engine)
             try:
                 app.state.search = await SearchService.build(backend, engine)
-                log.info(
+                # The search server's version and reachability are checked once here; /health repeats it.
+                search = await backend.health()
+                log.log(
+                    logging.INFO if search.status == "ok" else logging.ERROR,
                     "started",
-                    extra={"database": engine.dialect.name, "search": backend.name, "version": __version__},
+                    extra={
+                        "database": engine.dialect.name,
+                        "search": search.backend or backend.name,
+                        "search_status": search.status,
+                        "search_detail": search.detail,
+                        "version": __version__,
+                    },
                 )
                 yield
             finally:
