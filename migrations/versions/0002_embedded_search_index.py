@@ -66,7 +66,7 @@ def upgrade() -> None:
         _postgresql_upgrade()
 
 
-# Not models (SQLAlchemy has no types for them): referral_hub.db.metadata.EXTERNAL_TABLES names them
+# Not models (SQLAlchemy has no types for them): referral_hub.db.metadata.EXTERNAL_TABLE_PREFIXES names them
 # so that the drift check leaves them alone.
 def _sqlite_upgrade() -> None:
     # Weights (name > terms > description) are given at query time by bm25(); Porter stemming on top
