@@ -286,7 +286,7 @@ async def measure(
     finally:
         if ticker is not None:
             ticker.cancel()
-            print("\r", end="")
+            print("\r" + " " * 60 + "\r", end="")
     result.elapsed = time.perf_counter() - started
     return result
 
@@ -449,7 +449,7 @@ async def run_backend(
             env = server_env(backend, database_url, options)
             with http_server(options.hub, env, options.workers, scratch / f"serve-{backend}.log") as base:
                 totals, slowest, alone, http = await _timed_runs(backend, search, base, mix, queries, options)
-            description = f"{backend} ({search.name} on {engine.dialect.name})"
+            description = f"{backend} backend, database {engine.dialect.name}"
             return BackendRun(backend, description, documents, rebuild_seconds, totals, slowest, alone, http)
         finally:
             await search.close()
@@ -828,7 +828,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "or sqlite+aiosqlite:///file.db (new, empty, or holding this package); default: SQLite",
     )
     parser.add_argument("--meilisearch-url", help="a Meilisearch server, for --backend meilisearch or all")
-    parser.add_argument("--meilisearch-key", help="its API key")
+    parser.add_argument(
+        "--meilisearch-key",
+        default=os.environ.get("REFERRAL_HUB_MEILISEARCH_API_KEY"),
+        help="its API key (default: $REFERRAL_HUB_MEILISEARCH_API_KEY, which keeps it off the command line)",
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed run (default 20)")
     parser.add_argument("--concurrency", type=int, default=4, help="searches in flight (default 4)")
     parser.add_argument("--workers", type=int, default=1, help="HTTP server worker processes (default 1)")

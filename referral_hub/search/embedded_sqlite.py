@@ -28,6 +28,12 @@ DISTANCE = (
     "cos(radians(:lat)) * cos(radians(d.latitude)) * pow(sin(radians(d.longitude - :lng) / 2), 2)))))"
 )
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# Per-connection scratch tables (SQLite's temp schema takes no lock on the database).
+TEMP_TEXT = "CREATE TEMP TABLE IF NOT EXISTS search_text (doc_key INTEGER PRIMARY KEY, rank REAL)"
+TEMP_HITS = (
+    "CREATE TEMP TABLE IF NOT EXISTS search_hits "
+    "(doc_key INTEGER PRIMARY KEY, rank REAL, distance REAL, sort_name TEXT, doc_id TEXT)"
+)
 
 
 def _fts_terms(words: Sequence[str]) -> list[str]:
@@ -131,10 +137,25 @@ class SqliteSearchIndex(EmbeddedIndex):
     async def _search(
         self, conn: AsyncConnection, query: SearchQuery, *, match: str | None, trigram: str | None
     ) -> BackendResult:
+        """Candidates once into a per-connection temporary table; page, total and facets from it.
+
+        The most selective index drives: the R*Tree box when there is a place, else the text match.
+        """
         params: dict[str, Any] = {"network": query.network_id.hex}
-        # The most selective index drives the join (CROSS JOIN keeps SQLite from reordering it):
-        # the text index when there is text, else the R*Tree when there is a place.
-        source = "search_documents d"
+        await conn.execute(text(TEMP_TEXT))
+        await conn.execute(text(TEMP_HITS))
+        await conn.execute(text("DELETE FROM temp.search_text"))
+        await conn.execute(text("DELETE FROM temp.search_hits"))
+        texts = match is not None or trigram is not None
+        if texts:
+            table, rank = ("search_fts", RANK) if match is not None else ("search_trigrams", TRIGRAM_RANK)
+            await conn.execute(
+                text(
+                    f"INSERT INTO temp.search_text(doc_key, rank) SELECT rowid, {rank} FROM {table} "
+                    f"WHERE {table} MATCH :match"
+                ),
+                {"match": match if match is not None else trigram},
+            )
         # The live directory has the last word on what is active, whatever the index still holds.
         joins = [
             "JOIN hsds_services s ON s.id = d.service_id AND s.active",
@@ -142,21 +163,15 @@ class SqliteSearchIndex(EmbeddedIndex):
             "LEFT JOIN hsds_locations l ON l.id = sal.location_id",
         ]
         where = ["d.network_id = :network", "(d.service_at_location_id IS NULL OR (sal.active AND l.active))"]
-        rank = "0"
-        if match is not None or trigram is not None:
-            table = "search_fts" if match is not None else "search_trigrams"
-            source = f"{table} CROSS JOIN search_documents d ON d.doc_key = {table}.rowid"
-            where.append(f"{table} MATCH :match")
-            params["match"] = match if match is not None else trigram
-            rank = RANK if match is not None else TRIGRAM_RANK
+        source = "search_documents d"
         distance = "NULL"
         if query.near is not None:
             min_lat, max_lat, min_lng, max_lng = bounding_box(
                 query.near.latitude, query.near.longitude, query.radius_km
             )
-            joins.append(
-                "JOIN search_geo g ON g.doc_key = d.doc_key "
-                "AND g.min_lat >= :min_lat AND g.max_lat <= :max_lat "
+            source = "search_geo g CROSS JOIN search_documents d ON d.doc_key = g.doc_key"
+            where.append(
+                "g.min_lat >= :min_lat AND g.max_lat <= :max_lat "
                 "AND g.min_lng >= :min_lng AND g.max_lng <= :max_lng"
             )
             params.update(
@@ -169,6 +184,12 @@ class SqliteSearchIndex(EmbeddedIndex):
                 radius=query.radius_km,
             )
             distance = DISTANCE
+            where.append(f"{DISTANCE} <= :radius")
+        if texts:
+            if query.near is None:
+                source = "temp.search_text t CROSS JOIN search_documents d ON d.doc_key = t.doc_key"
+            else:
+                joins.append("JOIN temp.search_text t ON t.doc_key = d.doc_key")
         if query.accepting_referrals:
             where.append("d.accepting_referrals")
         if query.taxonomy_term_id is not None:
@@ -179,28 +200,40 @@ class SqliteSearchIndex(EmbeddedIndex):
             params["term"] = str(query.taxonomy_term_id)
         if query.open_now:
             where.append(await self._open_now(conn, query, params))
-        base = (
-            f"SELECT d.doc_key, d.id, d.name, d.body, {rank} AS rank, {distance} AS distance "
-            f"FROM {source} {' '.join(joins)} WHERE {' AND '.join(where)}"
+        await conn.execute(
+            text(
+                "INSERT INTO temp.search_hits(doc_key, rank, distance, sort_name, doc_id) "
+                f"SELECT d.doc_key, {'t.rank' if texts else '0'}, {distance}, lower(d.name), d.id "
+                f"FROM {source} {' '.join(joins)} WHERE {' AND '.join(where)}"
+            ),
+            params,
         )
-        radius = "distance <= :radius" if query.near is not None else "1"
-        category = self._facet_filter("category", query.categories, params)
-        language = self._facet_filter("language", query.languages, params)
-        if match is not None or trigram is not None:
-            order = "rank, " + ("distance, " if query.near is not None else "") + "id"
+        values: dict[str, Any] = {}
+        category = self._facet_filter("category", query.categories, values)
+        language = self._facet_filter("language", query.languages, values)
+        if texts:
+            order = "h.rank, " + ("h.distance, " if query.near is not None else "") + "h.doc_id"
         elif query.near is not None:
-            order = "distance, id"
+            order = "h.distance, h.doc_id"
         else:
-            order = "lower(name), id"
-        filtered = f"WITH base AS ({base}) SELECT * FROM base WHERE {radius} AND {category} AND {language}"
-        params.update(limit=query.per_page, offset=(query.page - 1) * query.per_page)
-        rows = (
-            await conn.execute(text(f"{filtered} ORDER BY {order} LIMIT :limit OFFSET :offset"), params)
-        ).all()
-        total = (await conn.execute(text(f"SELECT count(*) FROM ({filtered})"), params)).scalar_one()
+            order = "h.sort_name, h.doc_id"
+        page = await conn.execute(
+            text(
+                "SELECT h.distance, d.body FROM temp.search_hits h JOIN search_documents d "
+                f"ON d.doc_key = h.doc_key WHERE {category} AND {language} "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ),
+            {**values, "limit": query.per_page, "offset": (query.page - 1) * query.per_page},
+        )
+        rows = page.all()
+        total = (
+            await conn.execute(
+                text(f"SELECT count(*) FROM temp.search_hits h WHERE {category} AND {language}"), values
+            )
+        ).scalar_one()
         facets = Facets(
-            category=await self._facet(conn, base, "category", f"{radius} AND {language}", params),
-            language=await self._facet(conn, base, "language", f"{radius} AND {category}", params),
+            category=await self._facet(conn, "category", language, values),
+            language=await self._facet(conn, "language", category, values),
         )
         words = query.words
         hits = [hit(document_decoder.decode(row.body), distance_km=row.distance, words=words) for row in rows]
@@ -216,21 +249,21 @@ class SqliteSearchIndex(EmbeddedIndex):
             params[name] = value
             names.append(f":{name}")
         return (
-            f"EXISTS (SELECT 1 FROM search_document_values v WHERE v.doc_key = base.doc_key "
+            f"EXISTS (SELECT 1 FROM search_document_values v WHERE v.doc_key = h.doc_key "
             f"AND v.facet = '{facet}' AND v.value IN ({', '.join(names)}))"
         )
 
     @staticmethod
     async def _facet(
-        conn: AsyncConnection, base: str, facet: str, condition: str, params: dict[str, Any]
+        conn: AsyncConnection, facet: str, condition: str, values: dict[str, Any]
     ) -> dict[str, int]:
         rows = await conn.execute(
             text(
-                f"WITH base AS ({base}) SELECT v.value, count(*) FROM base "
-                f"JOIN search_document_values v ON v.doc_key = base.doc_key AND v.facet = '{facet}' "
+                "SELECT v.value, count(*) FROM temp.search_hits h "
+                f"JOIN search_document_values v ON v.doc_key = h.doc_key AND v.facet = '{facet}' "
                 f"WHERE {condition} GROUP BY v.value ORDER BY v.value"
             ),
-            params,
+            values,
         )
         return dict(rows.tuples().all())
 
