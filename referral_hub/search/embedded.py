@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from referral_hub.db.base import core_table
@@ -54,6 +54,23 @@ def _runs(slots: tuple[int, ...]) -> list[tuple[int, int]]:
 def intervals(slots: Sequence[int]) -> list[tuple[int, int]]:
     """Sorted slots as [start, end) runs (cached: the same hours recur across a directory)."""
     return _runs(tuple(slots))
+
+
+async def _insert_many(
+    conn: AsyncConnection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """executemany through the DB-API driver, in its own parameter style."""
+    if not rows:
+        return
+    if conn.dialect.paramstyle == "qmark":
+        marks = ", ".join("?" for _ in columns)
+    elif conn.dialect.paramstyle in ("numeric_dollar", "numeric"):
+        prefix = "$" if conn.dialect.paramstyle == "numeric_dollar" else ":"
+        marks = ", ".join(f"{prefix}{i}" for i in range(1, len(columns) + 1))
+    else:
+        marks = ", ".join("%s" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
+    await conn.exec_driver_sql(sql, rows)
 
 
 class EmbeddedIndex:
@@ -135,46 +152,72 @@ class EmbeddedIndex:
         await self._delete_keys(conn, keys)
 
     async def _write(self, conn: AsyncConnection, documents: list[SearchDocument]) -> None:
+        """Bulk inserts through the driver: tens of thousands of rows per import, and SQLAlchemy's
+        per-row parameter processing was a third of the indexing time (measured on 50,000 services)."""
         if not documents:
             return
+        sqlite = conn.dialect.name == "sqlite"
+
+        def uid(value: str | None) -> str | None:
+            # The stored form of a UUID: 32 hex digits on SQLite (SQLAlchemy's Uuid), the text on PostgreSQL.
+            if value is None:
+                return None
+            return value.replace("-", "") if sqlite else value
+
         keys = [doc_key(document.id) for document in documents]
         rows = [
-            {
-                "doc_key": key,
-                "id": document.id,
-                "network_id": uuid.UUID(document.network_id),
-                "service_id": uuid.UUID(document.service_id),
-                "service_at_location_id": uuid.UUID(document.id) if document.location_id else None,
-                "name": document.service_name,
-                "terms": " ".join(document.taxonomy_terms + document.categories),
-                "description": " ".join(
-                    p for p in (document.service_description, document.organization_name) if p
-                ),
-                "latitude": document.latitude,
-                "longitude": document.longitude,
-                "time_zone": document.time_zone,
-                "accepting_referrals": document.accepting_referrals,
-                "body": _encoder.encode(document),
-            }
+            (
+                key,
+                document.id,
+                uid(document.network_id),
+                uid(document.service_id),
+                uid(document.id) if document.location_id else None,
+                document.service_name,
+                " ".join(document.taxonomy_terms + document.categories),
+                " ".join(p for p in (document.service_description, document.organization_name) if p),
+                document.latitude,
+                document.longitude,
+                document.time_zone,
+                document.accepting_referrals,
+                _encoder.encode(document),
+            )
             for key, document in zip(keys, documents, strict=True)
         ]
-        await conn.execute(insert(documents_t), rows)
+        await _insert_many(
+            conn,
+            "search_documents",
+            (
+                "doc_key",
+                "id",
+                "network_id",
+                "service_id",
+                "service_at_location_id",
+                "name",
+                "terms",
+                "description",
+                "latitude",
+                "longitude",
+                "time_zone",
+                "accepting_referrals",
+                "body",
+            ),
+            rows,
+        )
         written = list(zip(keys, documents, strict=True))
-        values: list[dict[str, Any]] = []
-        opening: list[dict[str, Any]] = []
+        values: list[tuple[Any, ...]] = []
+        opening: list[tuple[Any, ...]] = []
         for key, document in written:
-            values.extend({"facet": "category", "value": c, "doc_key": key} for c in document.categories)
-            values.extend({"facet": "language", "value": c, "doc_key": key} for c in document.languages)
-            values.extend({"facet": "term", "value": t, "doc_key": key} for t in document.taxonomy_term_ids)
+            values.extend(("category", c, key) for c in document.categories)
+            values.extend(("language", c, key) for c in document.languages)
+            values.extend(("term", t, key) for t in document.taxonomy_term_ids)
             if document.time_zone:
                 opening.extend(
-                    {"doc_key": key, "start_slot": start, "end_slot": end, "time_zone": document.time_zone}
-                    for start, end in intervals(document.open_slots)
+                    (key, start, end, document.time_zone) for start, end in intervals(document.open_slots)
                 )
-        if values:
-            await conn.execute(insert(values_t), values)
-        if opening:
-            await conn.execute(insert(intervals_t), opening)
+        await _insert_many(conn, "search_document_values", ("facet", "value", "doc_key"), values)
+        await _insert_many(
+            conn, "search_open_intervals", ("doc_key", "start_slot", "end_slot", "time_zone"), opening
+        )
         await self._write_extra(conn, written)
 
     async def health(self) -> ComponentHealth:
