@@ -56,6 +56,7 @@ RADIUS_KM = 10.0
 _RADIUS_DEGREES = RADIUS_KM / 111.0  # of latitude, a little more than RADIUS_KM
 MIX_SIZE = 200
 SLOWEST = 5
+FEW_SAMPLES = 100  # below this many searches of a kind, its p95 and p99 rest on a handful of them
 SEARCH_PATH = "/api/v1/search"
 HEALTH_PATH = "/health"
 SERVER_START_TIMEOUT = 120.0
@@ -441,6 +442,7 @@ async def run_backend(
                 documents = await search.rebuild()
                 rebuild_seconds = time.perf_counter() - started
                 print(f"  {documents:,} documents in {rebuild_seconds:.1f} s")
+                await _settle(engine)
             known = (await SearchService.build(search, engine)).known_categories
             mix = build_mix(read_zips(package), await _categories_in(engine), seed)
             at = datetime.now(UTC)
@@ -455,6 +457,39 @@ async def run_backend(
             await search.close()
     finally:
         await engine.dispose()
+
+
+def _wal_megabytes(engine: AsyncEngine) -> float:
+    database = engine.url.database
+    wal = Path(f"{database}-wal")
+    return wal.stat().st_size / 2**20 if database and wal.exists() else 0.0
+
+
+async def _settle(engine: AsyncEngine) -> None:
+    """Bring the database to the state a server reaches on its own some time after a rebuild.
+
+    SQLite: the rebuild leaves its whole output in the write-ahead log, and every read looks pages up
+    there until a checkpoint folds it back (a server's next write does). PostgreSQL: autovacuum analyzes
+    the rewritten tables soon after, and plans change when it does.
+    """
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("ANALYZE")
+        print("  analyzed the database")
+        return
+    if engine.dialect.name != "sqlite":
+        return
+    size = _wal_megabytes(engine)
+    async with engine.connect() as conn:
+        busy, _, _ = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    if busy:
+        print(
+            f"warning: another connection kept the {size:,.0f} MB write-ahead log from being checkpointed; "
+            "reads are slower until it is",
+            file=sys.stderr,
+        )
+    else:
+        print(f"  checkpointed the {size:,.0f} MB write-ahead log the rebuild left")
 
 
 async def _timed_runs(
@@ -713,6 +748,13 @@ def report(run: BackendRun, services: int, concurrency: int) -> tuple[str, bool]
         "  found: the median total of the distinct searches of that kind in the mix; "
         "empty: the share of them that find nothing"
     )
+    fewest = min((len(run.alone.of(k)) for k in KIND_LABELS), default=0)
+    fewest = min([fewest, *(len(run.http.of(k)) for k in KIND_LABELS)])
+    if fewest < FEW_SAMPLES:
+        lines.append(
+            f"  warning: a query kind has only {fewest} timed searches; its percentiles are rough "
+            "(a longer --seconds gives more)"
+        )
     lines.append("  slowest searches, backend alone, one at a time (before the timed runs):")
     lines += [f"  {seconds * 1000:>10,.1f} ms  {path}" for seconds, path in run.slowest]
     for measurement, via in ((run.alone, "backend alone"), (run.http, "HTTP")):
