@@ -41,6 +41,10 @@ terms_t = core_table(TaxonomyTermRecord)
 schedules_t = core_table(ScheduleRecord)
 overlays_t = core_table(ListingOverlay)
 
+# HSDS `status`: only an active service is offered (inactive, defunct, temporarily closed are not).
+OPEN_FOR_SERVICE = or_(services_t.c.status.is_(None), services_t.c.status == "active")
+SQL_OPEN_FOR_SERVICE = "(s.status IS NULL OR s.status = 'active')"
+
 
 def _address(rows: list[Any]) -> str | None:
     """One line for the place: its physical address, else its postal one."""
@@ -82,7 +86,7 @@ async def _chunk(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[SearchDocu
                 organizations_t,
                 and_(organizations_t.c.id == services_t.c.organization_id, organizations_t.c.active),
             )
-            .where(services_t.c.id.in_(ids), services_t.c.active)
+            .where(services_t.c.id.in_(ids), services_t.c.active, OPEN_FOR_SERVICE)
         )
     ).all()
     if not services:

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from referral_hub.geo.distance import EARTH_RADIUS_KM, bounding_box
+from referral_hub.search.documents import SQL_OPEN_FOR_SERVICE
 from referral_hub.search.embedded import EmbeddedIndex, document_decoder
 from referral_hub.search.hits import hit
 from referral_hub.search.hours import current_slot
@@ -273,7 +274,7 @@ class PostgresSearchIndex(EmbeddedIndex):
                        {relevance} AS relevance, {rank} AS rank, {distance} AS distance,
                        {category_ok} AS category_ok, {language_ok} AS language_ok
                 FROM search_documents d
-                JOIN hsds_services s ON s.id = d.service_id AND s.active
+                JOIN hsds_services s ON s.id = d.service_id AND s.active AND {SQL_OPEN_FOR_SERVICE}
                 LEFT JOIN hsds_service_at_locations sal ON sal.id = d.service_at_location_id
                 LEFT JOIN hsds_locations l ON l.id = sal.location_id
                 WHERE {" AND ".join(where)}

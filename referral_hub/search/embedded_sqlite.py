@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from referral_hub.geo.distance import bounding_box
+from referral_hub.search.documents import SQL_OPEN_FOR_SERVICE
 from referral_hub.search.embedded import EmbeddedIndex, document_decoder
 from referral_hub.search.hits import hit
 from referral_hub.search.hours import current_slot
@@ -158,7 +159,7 @@ class SqliteSearchIndex(EmbeddedIndex):
             )
         # The live directory has the last word on what is active, whatever the index still holds.
         joins = [
-            "JOIN hsds_services s ON s.id = d.service_id AND s.active",
+            f"JOIN hsds_services s ON s.id = d.service_id AND s.active AND {SQL_OPEN_FOR_SERVICE}",
             "LEFT JOIN hsds_service_at_locations sal ON sal.id = d.service_at_location_id",
             "LEFT JOIN hsds_locations l ON l.id = sal.location_id",
         ]

@@ -72,6 +72,8 @@ def small_source(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, s
         place(1, 39.29, -76.61, [{"byday": "MO,TU,WE,TH,FR", "opens_at": "09:00", "closes_at": "17:00"}]),
         place(2, 41.88, -87.63, [{"byday": "SA", "opens_at": "22:00", "closes_at": "02:00"}]),  # Chicago
         place(3, 39.30, -76.60, []),  # hours unknown
+        # HSDS status: a temporarily closed service is in the directory, never in search.
+        {**place(4, 39.31, -76.62, []), "status": "temporarily closed"},
     ]
     organization = {"id": ORG, "name": "Harbor Pantries", "description": "Pantries", "services": services}
     directory = tmp_path / "directory.json"
