@@ -33,7 +33,7 @@ from directory_import.formats.csv_util import (
     split_list,
     weekly_schedule_fields,
 )
-from directory_import.records import RejectedRecord, SourceUnreadable
+from directory_import.records import ObjectKind, RejectedRecord, SourceUnreadable
 
 OPEN_ELIGIBILITY = "open-eligibility"
 AIRS = "airs-211"
@@ -98,6 +98,15 @@ def _airs_parent(code: str) -> str | None:
     if cut > 0:
         return code[:cut]
     return code[:-1] if len(code) > 1 else None
+
+
+# Service columns holding lists, each value a child record: (kind, column, HSDS field, id prefix).
+# HSDS 3.1 has no payment table; a cost option per accepted payment keeps it with the fees.
+_SERVICE_LIST_COLUMNS: tuple[tuple[ObjectKind, str, str, str], ...] = (
+    ("service_area", "service_areas", "name", ""),
+    ("cost_option", "accepted_payments", "option", "payment:"),
+    ("required_document", "required_documents", "document", ""),
+)
 
 
 class OhanaCsvReader:
@@ -523,28 +532,14 @@ class _Run:
                     field="location_id",
                     source_id=service_id,
                 )
-            for area in split_list(row.get("service_areas")):
-                yield record(
-                    "service_area",
-                    f"{service_id}:{area}",
-                    {"service_id": service_id, "name": area},
-                    row.origin,
-                )
-            # HSDS 3.1 has no payment table; a cost option per accepted payment keeps it with the fees.
-            for payment in split_list(row.get("accepted_payments")):
-                yield record(
-                    "cost_option",
-                    f"{service_id}:payment:{payment}",
-                    {"service_id": service_id, "option": payment},
-                    row.origin,
-                )
-            for document in split_list(row.get("required_documents")):
-                yield record(
-                    "required_document",
-                    f"{service_id}:{document}",
-                    {"service_id": service_id, "document": document},
-                    row.origin,
-                )
+            for kind, column, field, id_part in _SERVICE_LIST_COLUMNS:
+                for value in split_list(row.get(column)):
+                    yield record(
+                        kind,
+                        f"{service_id}:{id_part}{value}",
+                        {"service_id": service_id, field: value},
+                        row.origin,
+                    )
             yield from _language(row, "service", service_id)
             yield from self._service_attributes(row, service_id)
 
